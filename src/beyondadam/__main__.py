@@ -1,0 +1,5 @@
+"""``python -m beyondadam`` runs the command line."""
+
+from beyondadam.cli import main
+
+main()

@@ -1,0 +1,3 @@
+"""Commands for sim (filled in by its issue)."""
+
+COMMANDS: list = []

@@ -1,0 +1,239 @@
+"""Many configurations of an MNIST task trained at once as one batched model.
+
+Each configuration keeps its own parameters, optimizer state, hyperparameters, seed and data order;
+they are stacked along a leading "config" axis so that one step of C configurations costs a few large
+matrix products instead of C small Python loops. The optimizer math (Adam, AMSGrad, SGD) is written
+here in batched form; ``tests/test_experiments_batched.py`` checks it against the real
+``beyondadam.optim`` classes step by step.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from beyondadam.experiments.data import Dataset, epoch_batches
+from beyondadam.experiments.runner import CHECK_EVERY, RunConfig, RunResult, data_seed
+from beyondadam.experiments.tasks import get_task
+
+__all__ = ["BATCHED_OPTIMIZERS", "supports", "train_batched"]
+
+BATCHED_TASKS = ("mnist-logreg", "mnist-mlp")
+#: optimizer -> keyword arguments the batched form implements (with the defaults it assumes)
+BATCHED_OPTIMIZERS: dict[str, dict[str, object]] = {
+    "adam": {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0},
+    "amsgrad": {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0, "flavor": "paper"},
+    "sgd": {"lr": 1e-3, "weight_decay": 0},
+}
+
+
+def supports(cfg: RunConfig) -> bool:
+    """Whether ``cfg`` can run in the batched engine (MNIST task; Adam, paper AMSGrad or SGD)."""
+    if cfg.task not in BATCHED_TASKS or cfg.optimizer not in BATCHED_OPTIMIZERS:
+        return False
+    allowed = BATCHED_OPTIMIZERS[cfg.optimizer]
+    hp = cfg.hp
+    return (
+        all(k in allowed for k in hp)
+        and not hp.get("weight_decay", 0)
+        and hp.get("flavor", "paper") == "paper"
+    )
+
+
+class _BatchedOptim:
+    """Adam / AMSGrad (paper flavor) / SGD over stacked parameters, one hyperparameter row per config.
+
+    adam:    m <- b1 m + (1-b1) g; v <- b2 v + (1-b2) g^2; p <- p - lr_t/(1-b1^t) m/(sqrt(v/(1-b2^t))+eps)
+    amsgrad: m, v as adam; vhat <- max(vhat, v); p <- p - lr_t m / (sqrt(vhat) + eps)   (Algorithm 2)
+    sgd:     p <- p - lr_t g
+    """
+
+    def __init__(self, params: list[torch.Tensor], cfgs: list[RunConfig]) -> None:
+        self.params = params
+        kinds = [c.optimizer for c in cfgs]
+        hps = [{**BATCHED_OPTIMIZERS[c.optimizer], **c.hp} for c in cfgs]
+        self.lr = np.array([float(h["lr"]) for h in hps])
+        self.b1 = np.array([float(h.get("betas", [0.0, 0.0])[0]) for h in hps])
+        self.b2 = np.array([float(h.get("betas", [0.0, 0.0])[1]) for h in hps])
+        self.is_adam = np.array([k == "adam" for k in kinds])
+        self.all_adaptive = "sgd" not in kinds
+        self.any_ams = "amsgrad" in kinds
+        self.all_ams = all(k == "amsgrad" for k in kinds)
+        shape = [(-1, *([1] * (p.dim() - 1))) for p in params]
+        f32 = torch.float32
+        self.cols = [
+            {
+                "b1": torch.tensor(self.b1, dtype=f32).view(s),
+                "1-b1": torch.tensor(1 - self.b1, dtype=f32).view(s),
+                "b2": torch.tensor(self.b2, dtype=f32).view(s),
+                "1-b2": torch.tensor(1 - self.b2, dtype=f32).view(s),
+                "eps": torch.tensor([float(h.get("eps", 0.0)) for h in hps], dtype=f32).view(s),
+                "ams": torch.tensor([k == "amsgrad" for k in kinds]).view(s),
+                "adaptive": torch.tensor([k != "sgd" for k in kinds]).view(s),
+            }
+            for s in shape
+        ]
+        self.shape = shape
+        self.m = [torch.zeros_like(p) for p in params]
+        self.v = [torch.zeros_like(p) for p in params]
+        self.vmax = [torch.zeros_like(p) for p in params] if self.any_ams else None
+        self.t = 0
+
+    @torch.no_grad()
+    def step(self, lr_factor: float = 1.0) -> None:
+        """One update of every configuration, with lr_t = lr * lr_factor."""
+        self.t += 1
+        t = self.t
+        lr = self.lr * lr_factor
+        step_size = np.where(self.is_adam, lr / (1 - self.b1**t), lr)
+        scale = np.where(self.is_adam, 1 / np.sqrt(1 - self.b2**t), 1.0)
+        for i, p in enumerate(self.params):
+            g, col, s = p.grad, self.cols[i], self.shape[i]
+            step_col = torch.tensor(step_size, dtype=torch.float32).view(s)
+            m, v = self.m[i], self.v[i]
+            m.mul_(col["b1"]).addcmul_(g, col["1-b1"])
+            v.mul_(col["b2"]).addcmul_(g * g, col["1-b2"])
+            if self.vmax is not None:
+                torch.maximum(self.vmax[i], v, out=self.vmax[i])
+                vv = self.vmax[i] if self.all_ams else torch.where(col["ams"], self.vmax[i], v)
+            else:
+                vv = v
+            denom = vv.sqrt()
+            if not np.all(scale == 1.0):
+                denom.mul_(torch.tensor(scale, dtype=torch.float32).view(s))
+            upd = m / denom.add_(col["eps"])
+            if not self.all_adaptive:
+                upd = torch.where(col["adaptive"], upd, g)
+            p.sub_(upd.mul_(step_col))
+
+
+def _init_params(cfgs: list[RunConfig]) -> list[torch.Tensor]:
+    """Stack each config's freshly seeded model parameters (identical to the plain loop's init)."""
+    task = get_task(cfgs[0].task)
+    per_cfg = []
+    for c in cfgs:
+        torch.manual_seed(c.seed)
+        per_cfg.append([p.detach().clone() for p in task.make_model().parameters()])
+    return [torch.stack(ps).requires_grad_(True) for ps in zip(*per_cfg, strict=True)]
+
+
+def _logits(params: list[torch.Tensor], x: torch.Tensor, shared: bool) -> torch.Tensor:
+    """Logits ``(C, B, 10)``; ``x`` is ``(B, D)`` if ``shared`` else ``(C, B, D)``."""
+    C = params[0].shape[0]
+    if len(params) == 2:  # logreg: W (C, 10, D), b (C, 10)
+        W, b = params
+        if shared:
+            out = (x @ W.reshape(C * 10, -1).T).view(-1, C, 10).transpose(0, 1)
+        else:
+            out = torch.bmm(x, W.transpose(1, 2))
+        return out + b.unsqueeze(1)
+    W1, b1, W2, b2 = params  # mlp: W1 (C, H, D), b1 (C, H), W2 (C, 10, H), b2 (C, 10)
+    H = W1.shape[1]
+    if shared:
+        h = torch.relu(x @ W1.reshape(C * H, -1).T + b1.reshape(-1))
+        h = h.view(-1, C, H).transpose(0, 1)
+    else:
+        h = torch.relu(torch.bmm(x, W1.transpose(1, 2)) + b1.unsqueeze(1))
+    return torch.baddbmm(b2.unsqueeze(1), h, W2.transpose(1, 2))
+
+
+@torch.no_grad()
+def _evaluate(params: list[torch.Tensor], task, data: Dataset, chunk: int = 2500):
+    C = params[0].shape[0]
+    n = len(data.y_test)
+    loss = torch.zeros(C, dtype=torch.float64)
+    correct = torch.zeros(C, dtype=torch.int64)
+    for i in range(0, n, chunk):
+        x = task.preprocess(data.x_test[i : i + chunk])
+        y = data.y_test[i : i + chunk]
+        logits = _logits(params, x, shared=True)
+        ce = F.cross_entropy(logits.reshape(-1, 10), y.repeat(C), reduction="none")
+        loss += ce.view(C, -1).sum(1).double()
+        correct += (logits.argmax(2) == y).sum(1)
+    return (loss / n).tolist(), (correct.double() / n).tolist()
+
+
+def train_batched(cfgs: list[RunConfig], data: Dataset) -> list[RunResult]:
+    """Train ``cfgs`` (same task, steps, eval cadence and batch size) as one batched model."""
+    task = get_task(cfgs[0].task)
+    steps, eval_every, B = cfgs[0].steps, cfgs[0].eval_every, cfgs[0].batch_size
+    assert all((c.task, c.steps, c.eval_every, c.batch_size) == (task.name, steps, eval_every, B)
+               for c in cfgs)
+    t0 = time.perf_counter()
+    C = len(cfgs)
+    params = _init_params(cfgs)
+    opt = _BatchedOptim(params, cfgs)
+    seeds = sorted({c.seed for c in cfgs})
+    gidx = torch.tensor([seeds.index(c.seed) for c in cfgs])
+    gens = [torch.Generator().manual_seed(data_seed(s)) for s in seeds]
+    shared = len(seeds) == 1
+    N = len(data.y_train)
+    nb = N // B
+    epochs: list[torch.Tensor] = []
+    losses = torch.empty(steps, C)
+    alive = torch.ones(C, dtype=torch.bool)
+    diverged: list[int | None] = [None] * C
+    tests: list[tuple[int, list[float], list[float]]] = []
+    checked = 0
+    for step in range(1, steps + 1):
+        j = (step - 1) % nb
+        if j == 0:
+            epochs = [epoch_batches(N, B, g) for g in gens]
+        if shared:
+            idx = epochs[0][j]
+            x = task.preprocess(data.x_train[idx])
+            y = data.y_train[idx].repeat(C)
+        else:
+            idx = torch.stack([e[j] for e in epochs])[gidx]  # (C, B)
+            x = task.preprocess(data.x_train[idx])
+            y = data.y_train[idx].reshape(-1)
+        for p in params:
+            p.grad = None
+        logits = _logits(params, x, shared)
+        per = F.cross_entropy(logits.reshape(-1, 10), y, reduction="none").view(C, B).mean(1)
+        per.sum().backward()
+        lr_factor = 1.0 / math.sqrt(step) if task.lr_schedule == "inverse_sqrt" else 1.0
+        opt.step(lr_factor)
+        losses[step - 1] = per.detach()
+        if step % CHECK_EVERY == 0 or step % eval_every == 0 or step == steps:
+            bad = ~torch.isfinite(losses[checked:step])
+            for c in (bad.any(0) & alive).nonzero().flatten().tolist():
+                diverged[c] = checked + int(bad[:, c].nonzero()[0]) + 1
+                alive[c] = False
+                with torch.no_grad():  # keep NaNs out of the arithmetic of a finished row
+                    for p in params:
+                        p[c] = 0.0
+                    for state in (opt.m, opt.v, opt.vmax or []):
+                        for s in state:
+                            s[c] = 0.0
+            checked = step
+            if not bool(alive.any()):
+                break
+            if step % eval_every == 0 or step == steps:
+                tl, ta = _evaluate(params, task, data)
+                tests.append((step, tl, ta))
+    wall = time.perf_counter() - t0
+    out = []
+    for c, cfg in enumerate(cfgs):
+        d = diverged[c]
+        keep = [(s, tl[c], ta[c]) for s, tl, ta in tests if d is None or s < d]
+        n_logged = steps if d is None else d - 1
+        out.append(
+            RunResult(
+                config=cfg,
+                status="done" if d is None else "diverged",
+                train_loss=losses[:n_logged, c].numpy().copy(),
+                test_steps=np.asarray([k[0] for k in keep], dtype=np.int64),
+                test_loss=np.asarray([k[1] for k in keep], dtype=np.float64),
+                test_acc=np.asarray([k[2] for k in keep], dtype=np.float64),
+                wall_time=wall / C,
+                test_note=data.test_note,
+                engine=f"batched[{C}]",
+                diverged_step=d,
+            )
+        )
+    return out

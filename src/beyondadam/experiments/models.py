@@ -1,0 +1,74 @@
+"""The paper's three models as ``torch.nn.Module`` s."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+__all__ = ["CifarNet", "LogReg", "MLP", "count_parameters"]
+
+
+class LogReg(nn.Module):
+    """Softmax (multinomial logistic) regression 784 -> 10."""
+
+    def __init__(self, in_features: int = 784, classes: int = 10) -> None:
+        super().__init__()
+        self.linear = nn.Linear(in_features, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, 10)`` for flattened inputs ``(B, 784)``."""
+        return self.linear(x)
+
+
+class MLP(nn.Module):
+    """One hidden layer of 100 ReLU units: 784 -> 100 -> 10."""
+
+    def __init__(self, in_features: int = 784, hidden: int = 100, classes: int = 10) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(in_features, hidden)
+        self.fc2 = nn.Linear(hidden, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, 10)`` for flattened inputs ``(B, 784)``."""
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+class CifarNet(nn.Module):
+    """The paper's CIFARNET.
+
+    conv 6x6 (64) -> ReLU -> max-pool 2x2 -> LRN -> conv 6x6 (64) -> ReLU -> LRN -> max-pool 2x2
+    -> fc 384 -> ReLU -> dropout(keep 0.5) -> fc 192 -> ReLU -> dropout(keep 0.5) -> fc 10.
+    Convolutions use "same" padding, so a 32x32 input gives 64 x 8 x 8 features.
+    """
+
+    def __init__(self, classes: int = 10, keep_prob: float = 0.5) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 64, kernel_size=6, padding="same"),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.LocalResponseNorm(size=9, alpha=0.001, beta=0.75, k=1.0),
+            nn.Conv2d(64, 64, kernel_size=6, padding="same"),
+            nn.ReLU(),
+            nn.LocalResponseNorm(size=9, alpha=0.001, beta=0.75, k=1.0),
+            nn.MaxPool2d(2),
+        )
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(64 * 8 * 8, 384),
+            nn.ReLU(),
+            nn.Dropout(1.0 - keep_prob),
+            nn.Linear(384, 192),
+            nn.ReLU(),
+            nn.Dropout(1.0 - keep_prob),
+            nn.Linear(192, classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, 10)`` for images ``(B, 3, 32, 32)``."""
+        return self.classifier(self.features(x))
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable scalars."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,86 @@
+"""The bridge from experiment configurations to :mod:`beyondadam.optim`.
+
+Configurations carry hyperparameters as a plain dict of constructor keyword arguments
+(``{"lr": 1e-3, "betas": [0.9, 0.999]}``); this module builds optimizers from the registry,
+validates hyperparameters before any training, and expands the protocol's grid per optimizer.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import torch
+
+__all__ = ["build_optimizer", "hparam_grid", "inverse_sqrt", "registry", "validate_hparams"]
+
+
+def registry() -> dict[str, type[torch.optim.Optimizer]]:
+    """The optimizers by lowercase name (``beyondadam.optim.OPTIMIZERS``)."""
+    from beyondadam.optim import OPTIMIZERS
+
+    return dict(OPTIMIZERS)
+
+
+def _cls(name: str) -> type[torch.optim.Optimizer]:
+    reg = registry()
+    if name not in reg:
+        raise ValueError(f"optimizer must be one of {sorted(reg)}, got {name!r}")
+    return reg[name]
+
+
+def _kwargs(hparams: dict[str, Any]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in hparams.items()}
+
+
+def build_optimizer(
+    name: str, params: Iterable[torch.nn.Parameter], hparams: dict[str, Any]
+) -> torch.optim.Optimizer:
+    """Construct optimizer ``name`` over ``params`` with keyword arguments ``hparams``."""
+    return _cls(name)(params, **_kwargs(hparams))
+
+
+def validate_hparams(name: str, hparams: dict[str, Any]) -> None:
+    """Raise ValueError (naming the parameter) if ``name`` rejects ``hparams``."""
+    cls = _cls(name)
+    sig = inspect.signature(cls)
+    unknown = [k for k in hparams if k not in sig.parameters]
+    if unknown:
+        allowed = [p for p in sig.parameters if p != "params"]
+        raise ValueError(f"{name} takes no hyperparameter {unknown[0]!r}; it takes {allowed}")
+    lr = hparams.get("lr", 1.0)
+    if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    try:
+        cls([torch.nn.Parameter(torch.zeros(1))], **_kwargs(hparams))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"invalid hyperparameters for {name}: {exc}") from exc
+
+
+def hparam_grid(
+    name: str, lrs: Sequence[float], beta1: float, beta2s: Sequence[float]
+) -> list[dict[str, Any]]:
+    """The protocol's grid for one optimizer: lr x beta2 (beta1 fixed) where the optimizer has them.
+
+    Optimizers with ``betas`` get ``betas=[beta1, beta2]`` for each beta2; those with ``beta1``
+    (AdamNC) get ``beta1``; others (SGD, AdaGrad, ...) only ``lr``.
+    """
+    sig = inspect.signature(_cls(name)).parameters
+    grid: list[dict[str, Any]] = []
+    for lr in lrs:
+        if "betas" in sig:
+            grid += [{"lr": float(lr), "betas": [float(beta1), float(b2)]} for b2 in beta2s]
+        elif "beta1" in sig:
+            grid.append({"lr": float(lr), "beta1": float(beta1)})
+        else:
+            grid.append({"lr": float(lr)})
+    return grid
+
+
+def inverse_sqrt(optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LRScheduler:
+    """lr_t = lr / sqrt(t) (``beyondadam.schedules.inverse_sqrt``); step it after each opt.step()."""
+    from beyondadam.schedules import inverse_sqrt as sched
+
+    return sched(optimizer)

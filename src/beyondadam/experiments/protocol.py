@@ -1,0 +1,290 @@
+"""Sweeps and the paper's tuning protocol.
+
+:func:`run_configs` runs any list of configurations through an executor into the result store,
+skipping those already stored. :func:`run_protocol` is the paper's protocol for one task: a grid
+search over lr x beta2 (beta1 = 0.9) per optimizer with one seed, selection of the best configuration
+by the final training loss (mean over the last ``select_last_frac`` of the iterations), then that
+configuration rerun with ``seeds`` seeds; curves are summarised as mean and 95% band.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from beyondadam.experiments.data import load_dataset
+from beyondadam.experiments.executors import Executor, make_executor, split_units
+from beyondadam.experiments.optimizers import hparam_grid
+from beyondadam.experiments.runner import RunConfig, RunResult, validate_config
+from beyondadam.experiments.store import ResultStore
+from beyondadam.experiments.tasks import get_task
+
+__all__ = ["DEFAULT_OPTIMIZERS", "ProtocolResult", "mean_ci95", "run_configs", "run_protocol"]
+
+DEFAULT_OPTIMIZERS = ("adam", "amsgrad")
+
+# two-sided 97.5% quantiles of Student's t, df = 1..30
+_T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+         2.060, 2.056, 2.052, 2.048, 2.045, 2.042]  # fmt: skip
+
+
+def mean_ci95(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and Student-t 95% confidence band (low, high) of ``values`` along ``axis``.
+
+    With a single value the band collapses to the mean.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    n = v.shape[axis]
+    mean = v.mean(axis=axis)
+    if n < 2:
+        return mean, mean, mean
+    t = _T975[n - 2] if n - 1 <= len(_T975) else 1.96
+    half = t * v.std(axis=axis, ddof=1) / math.sqrt(n)
+    return mean, mean - half, mean + half
+
+
+def run_configs(
+    cfgs: Sequence[RunConfig],
+    out_dir: str | Path,
+    *,
+    data_dir: str | None = None,
+    executor: Executor | None = None,
+    quiet: bool = False,
+    desc: str = "runs",
+    last_frac: float = 0.1,
+) -> dict[str, RunResult]:
+    """Run ``cfgs`` (skipping those already in the store of ``out_dir``); return all by key."""
+    for c in cfgs:
+        validate_config(c)
+    own = executor is None
+    ex = executor if executor is not None else make_executor("local")
+    try:
+        with ResultStore(out_dir) as store:
+            done = store.finished_keys()
+            unique = list({c.key: c for c in cfgs}.values())
+            todo = [c for c in unique if c.key not in done]
+            units = split_units(todo, ex.workers)
+            with tqdm(
+                total=len(unique), initial=len(unique) - len(todo), desc=desc, unit="run",
+                disable=quiet, dynamic_ncols=True,
+            ) as bar:  # fmt: skip
+                for results in ex.map_units(units, data_dir):
+                    for r in results:
+                        store.put(r, last_frac)
+                        if r.status == "diverged" and not quiet:
+                            bar.write(f"diverged at step {r.diverged_step}: {r.config.label()}")
+                    bar.update(len(results))
+            out = {}
+            for c in unique:
+                r = store.get(c.key)
+                assert r is not None
+                out[c.key] = r
+            return out
+    finally:
+        if own:
+            ex.close()
+
+
+@dataclass
+class ProtocolResult:
+    """The outcome of :func:`run_protocol` for one task.
+
+    Attributes:
+        task: task name.
+        selected: the winning grid configuration (seed ``grid_seed``) per optimizer.
+        grid: one row per grid configuration (optimizer, lr, beta2, status, criterion, selected).
+        runs: per optimizer, the seed reruns of its selected configuration.
+        summary: one row per optimizer: selected hyperparameters, final training loss mean and
+            95% band over seeds, test loss and accuracy (mean and band), diverged count, test note.
+        test_note: which test set was used (e.g. "test: first 1,000 official test images").
+        wall_time: seconds for the whole protocol (including skipped, already stored runs).
+        out_dir: where the result store (and plots) live.
+    """
+
+    task: str
+    selected: dict[str, RunConfig]
+    grid: pd.DataFrame
+    runs: dict[str, list[RunResult]]
+    summary: pd.DataFrame
+    test_note: str
+    wall_time: float
+    out_dir: Path
+    select_last_frac: float = 0.1
+    plots: list[Path] = field(default_factory=list)
+
+    def train_curves(self, optimizer: str) -> np.ndarray:
+        """Training-loss curves ``(seeds, steps)`` of ``optimizer``'s finished seed runs."""
+        rows = [r.train_loss for r in self.runs[optimizer] if r.status == "done"]
+        return np.stack(rows) if rows else np.empty((0, 0))
+
+    def to_json(self) -> dict:
+        """A JSON-able summary (for reports)."""
+        return {
+            "task": self.task,
+            "test_note": self.test_note,
+            "wall_time": self.wall_time,
+            "select_last_frac": self.select_last_frac,
+            "selected": {k: v.to_dict() for k, v in self.selected.items()},
+            "summary": json.loads(self.summary.to_json(orient="records")),
+        }
+
+
+def _grid_row(r: RunResult, last_frac: float) -> dict:
+    hp = r.config.hp
+    betas = hp.get("betas")
+    return {
+        "optimizer": r.config.optimizer,
+        "lr": hp.get("lr"),
+        "beta2": betas[1] if betas else np.nan,
+        "hparams": r.config.hparams,
+        "status": r.status,
+        "diverged_step": r.diverged_step,
+        "criterion": r.final_train_loss(last_frac),
+        "key": r.config.key,
+    }
+
+
+def run_protocol(
+    task: str,
+    optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
+    *,
+    lrs: Sequence[float] | None = None,
+    beta2s: Sequence[float] | None = None,
+    beta1: float | None = None,
+    seeds: int = 5,
+    steps: int | None = None,
+    eval_every: int | None = None,
+    select_last_frac: float = 0.1,
+    grid_seed: int = 0,
+    out_dir: str | Path = "results",
+    data_dir: str | None = None,
+    executor: Executor | str = "local",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    quiet: bool = False,
+    plot: bool = True,
+) -> ProtocolResult:
+    """Run the paper's protocol for ``task`` (see the module docstring); resumable.
+
+    Every input is checked (task, optimizers, grid values, seeds, data files, scheduler) before
+    any training starts. ``select_last_frac`` in (0, 1] is the selection criterion's window.
+    Results go to ``out_dir/results.sqlite``; with ``plot`` the training-loss figure is written to
+    ``out_dir/<task>_train_loss.png`` and ``.svg``.
+    """
+    t0 = time.perf_counter()
+    spec = get_task(task)
+    if not optimizers:
+        raise ValueError("optimizers must name at least one optimizer")
+    if not (isinstance(seeds, int) and seeds >= 1):
+        raise ValueError(f"seeds must be an integer >= 1, got {seeds!r}")
+    if not (0 < select_last_frac <= 1):
+        raise ValueError(f"select_last_frac must be in (0, 1], got {select_last_frac}")
+    lrs = tuple(spec.lr_grid if lrs is None else lrs)
+    beta2s = tuple(spec.beta2_grid if beta2s is None else beta2s)
+    beta1 = spec.beta1 if beta1 is None else beta1
+    if not lrs or not beta2s:
+        raise ValueError("the lr and beta2 grids must not be empty")
+    grid_cfgs: list[RunConfig] = []
+    for opt in optimizers:
+        for hp in hparam_grid(opt, lrs, beta1, beta2s):
+            grid_cfgs.append(
+                RunConfig.make(task, opt, hp, seed=grid_seed, steps=steps, eval_every=eval_every)
+            )
+    for c in grid_cfgs:
+        validate_config(c)
+    data = load_dataset(spec.dataset, data_dir)  # missing/corrupt files fail here, before training
+    ex = make_executor(executor, scheduler=scheduler, workers=workers) if isinstance(
+        executor, str
+    ) else executor
+    try:
+        grid_res = run_configs(
+            grid_cfgs, out_dir, data_dir=data_dir, executor=ex, quiet=quiet,
+            desc=f"{task} grid", last_frac=select_last_frac,
+        )  # fmt: skip
+        grid = pd.DataFrame([_grid_row(grid_res[c.key], select_last_frac) for c in grid_cfgs])
+        selected: dict[str, RunConfig] = {}
+        for opt in optimizers:
+            rows = grid[(grid.optimizer == opt) & (grid.status == "done")]
+            rows = rows[np.isfinite(rows.criterion)]
+            if len(rows) == 0:
+                continue
+            best = rows.loc[rows.criterion.idxmin(), "key"]
+            selected[opt] = grid_res[best].config
+        grid["selected"] = grid.key.isin([c.key for c in selected.values()])
+        seed_cfgs = {
+            opt: [
+                RunConfig(**{**c.to_dict(), "seed": s})
+                for s in range(grid_seed, grid_seed + seeds)
+            ]
+            for opt, c in selected.items()
+        }
+        all_seed = [c for cs in seed_cfgs.values() for c in cs]
+        seed_res = run_configs(
+            all_seed, out_dir, data_dir=data_dir, executor=ex, quiet=quiet,
+            desc=f"{task} seeds", last_frac=select_last_frac,
+        )  # fmt: skip
+    finally:
+        if isinstance(executor, str):
+            ex.close()
+    runs = {opt: [seed_res[c.key] for c in cs] for opt, cs in seed_cfgs.items()}
+    summary = _summary(runs, selected, optimizers, select_last_frac, data.test_note)
+    result = ProtocolResult(
+        task=task,
+        selected=selected,
+        grid=grid,
+        runs=runs,
+        summary=summary,
+        test_note=data.test_note,
+        wall_time=time.perf_counter() - t0,
+        out_dir=Path(out_dir),
+        select_last_frac=select_last_frac,
+    )
+    out = Path(out_dir)
+    grid.to_csv(out / f"{task}_grid.csv", index=False)
+    summary.to_csv(out / f"{task}_summary.csv", index=False)
+    (out / f"{task}_protocol.json").write_text(json.dumps(result.to_json(), indent=2))
+    if plot:
+        from beyondadam.experiments.plots import plot_training_loss
+
+        result.plots = [plot_training_loss(result, out / f"{task}_train_loss.{e}") for e in ("png", "svg")]
+    return result
+
+
+def _summary(runs, selected, optimizers, last_frac, test_note) -> pd.DataFrame:
+    rows = []
+    for opt in optimizers:
+        if opt not in selected:
+            rows.append({"optimizer": opt, "status": "all grid runs diverged"})
+            continue
+        rs = runs[opt]
+        ok = [r for r in rs if r.status == "done"]
+        hp = selected[opt].hp
+        row = {
+            "optimizer": opt,
+            "lr": hp.get("lr"),
+            "beta2": hp["betas"][1] if "betas" in hp else np.nan,
+            "hparams": selected[opt].hparams,
+            "seeds": len(rs),
+            "diverged": len(rs) - len(ok),
+            "status": "ok",
+        }
+        for name, vals in (
+            ("final_train_loss", [r.final_train_loss(last_frac) for r in ok]),
+            ("test_loss", [r.test_loss[-1] for r in ok if len(r.test_loss)]),
+            ("test_acc", [r.test_acc[-1] for r in ok if len(r.test_acc)]),
+        ):
+            if vals:
+                m, lo, hi = mean_ci95(np.asarray(vals))
+                row |= {f"{name}_mean": float(m), f"{name}_lo": float(lo), f"{name}_hi": float(hi)}
+        row["test_note"] = test_note
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,194 @@
+"""The result store: an embedded SQLite database (``results.sqlite``) inside an output directory.
+
+One row per configuration (keyed by :attr:`RunConfig.key`) with its status and final metrics, and
+its curves as float arrays. A result is written in one transaction, so a process killed at any moment
+leaves every result either fully present or absent; a rerun skips finished keys. Only the driver
+process writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from beyondadam.experiments.runner import RunConfig, RunResult
+
+__all__ = ["DB_NAME", "ResultStore", "load_curves", "load_results"]
+
+DB_NAME = "results.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    key TEXT PRIMARY KEY,
+    task TEXT NOT NULL,
+    optimizer TEXT NOT NULL,
+    hparams TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    steps INTEGER NOT NULL,
+    eval_every INTEGER NOT NULL,
+    batch_size INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    diverged_step INTEGER,
+    final_train_loss REAL,
+    final_test_loss REAL,
+    final_test_acc REAL,
+    wall_time REAL,
+    test_note TEXT,
+    engine TEXT,
+    finished_at REAL
+);
+CREATE TABLE IF NOT EXISTS curves (
+    key TEXT NOT NULL REFERENCES runs(key),
+    name TEXT NOT NULL,
+    data BLOB NOT NULL,
+    dtype TEXT NOT NULL,
+    PRIMARY KEY (key, name)
+);
+"""
+_CURVES = ("train_loss", "test_steps", "test_loss", "test_acc")
+
+
+def _last(a: np.ndarray) -> float | None:
+    return float(a[-1]) if len(a) else None
+
+
+class ResultStore:
+    """Results of one output directory. Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, out_dir: str | Path) -> None:
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.out_dir / DB_NAME
+        self.conn = sqlite3.connect(self.path, timeout=60)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        with self.conn:
+            self.conn.executescript(_SCHEMA)
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.conn.close()
+
+    def finished_keys(self) -> set[str]:
+        """Keys of every stored result (done or diverged)."""
+        return {row[0] for row in self.conn.execute("SELECT key FROM runs")}
+
+    def put(self, result: RunResult, last_frac: float = 0.1) -> None:
+        """Store one result and its curves atomically (a duplicate key is ignored)."""
+        c = result.config
+        row = (
+            c.key, c.task, c.optimizer, c.hparams, c.seed, c.steps, c.eval_every, c.batch_size,
+            result.status, result.diverged_step, result.final_train_loss(last_frac),
+            _last(result.test_loss), _last(result.test_acc), result.wall_time, result.test_note,
+            result.engine, time.time(),
+        )  # fmt: skip
+        with self.conn:  # one transaction
+            cur = self.conn.execute(
+                f"INSERT OR IGNORE INTO runs VALUES ({','.join('?' * len(row))})", row
+            )
+            if cur.rowcount == 0:
+                return
+            for name in _CURVES:
+                arr = np.ascontiguousarray(getattr(result, name))
+                self.conn.execute(
+                    "INSERT INTO curves VALUES (?, ?, ?, ?)",
+                    (c.key, name, arr.tobytes(), arr.dtype.str),
+                )
+
+    def get(self, key: str) -> RunResult | None:
+        """The stored result for ``key``, or None."""
+        cur = self.conn.execute(
+            "SELECT task, optimizer, hparams, seed, steps, eval_every, batch_size, status, "
+            "diverged_step, wall_time, test_note, engine FROM runs WHERE key = ?",
+            (key,),
+        )
+        row = cur.fetchone()
+        if row is None:
+            return None
+        cfg = RunConfig(*row[:7])
+        curves = {
+            name: np.frombuffer(data, dtype=np.dtype(dtype)).copy()
+            for name, data, dtype in self.conn.execute(
+                "SELECT name, data, dtype FROM curves WHERE key = ?", (key,)
+            )
+        }
+        return RunResult(
+            config=cfg,
+            status=row[7],
+            diverged_step=row[8],
+            wall_time=row[9],
+            test_note=row[10],
+            engine=row[11],
+            **{n: curves[n] for n in _CURVES},
+        )
+
+    def runs(self) -> pd.DataFrame:
+        """One row per stored run (hyperparameters expanded into ``hp_*`` columns)."""
+        df = pd.read_sql_query("SELECT * FROM runs ORDER BY rowid", self.conn)
+        if len(df):
+            hp = pd.json_normalize([json.loads(h) for h in df["hparams"]]).add_prefix("hp_")
+            if "hp_betas" in hp:
+                b = hp.pop("hp_betas")
+                hp["hp_beta1"] = [x[0] if isinstance(x, list) else np.nan for x in b]
+                hp["hp_beta2"] = [x[1] if isinstance(x, list) else np.nan for x in b]
+            df = pd.concat([df, hp], axis=1)
+        return df
+
+    def curves(self) -> pd.DataFrame:
+        """Long format: key, curve (train_loss/test_loss/test_acc), step, value."""
+        frames = []
+        for key in self.finished_keys():
+            r = self.get(key)
+            assert r is not None
+            n = len(r.train_loss)
+            frames.append(
+                pd.DataFrame(
+                    {"key": key, "curve": "train_loss", "step": np.arange(1, n + 1),
+                     "value": r.train_loss.astype(np.float64)}
+                )
+            )  # fmt: skip
+            for name in ("test_loss", "test_acc"):
+                frames.append(
+                    pd.DataFrame(
+                        {"key": key, "curve": name, "step": r.test_steps,
+                         "value": getattr(r, name)}
+                    )
+                )  # fmt: skip
+        if not frames:
+            return pd.DataFrame(columns=["key", "curve", "step", "value"])
+        return pd.concat(frames, ignore_index=True)
+
+    def export(self, path: str | Path, curves: bool = False) -> Path:
+        """Write runs (or, with ``curves``, the long-format curves) to ``.csv`` or ``.parquet``."""
+        path = Path(path)
+        df = self.curves() if curves else self.runs()
+        if path.suffix == ".csv":
+            df.to_csv(path, index=False)
+        elif path.suffix in (".parquet", ".pq"):
+            df.to_parquet(path, index=False)
+        else:
+            raise ValueError(f"export path must end in .csv or .parquet, got {path.name!r}")
+        return path
+
+
+def load_results(out_dir: str | Path) -> pd.DataFrame:
+    """A pandas DataFrame of the runs stored in ``out_dir`` (for analysis)."""
+    with ResultStore(out_dir) as store:
+        return store.runs()
+
+
+def load_curves(out_dir: str | Path) -> pd.DataFrame:
+    """Long-format curves of every run in ``out_dir``; merge with :func:`load_results` on ``key``."""
+    with ResultStore(out_dir) as store:
+        return store.curves()

@@ -1,0 +1,48 @@
+"""Exact, fast PyTorch optimizers for "On the Convergence of Adam and Beyond".
+
+Every class is a ``torch.optim.Optimizer`` whose docstring states its update in math, with a
+single-tensor reference path, a multi-tensor (``torch._foreach_*``) path (``foreach=True``) and,
+for the Adam family, torch's fused kernel (the default on CPU and CUDA). A param group may carry
+``constraint=`` (:class:`Box`, :class:`L2Ball`, :class:`L1Ball`) for the paper's projection in the
+preconditioner-weighted norm.
+
+``OPTIMIZERS`` maps lowercase names to classes, for command lines and sweeps.
+"""
+
+from __future__ import annotations
+
+from beyondadam.optim._base import BeyondOptimizer
+from beyondadam.optim.adadelta import AdaDelta
+from beyondadam.optim.adagrad import AdaGrad
+from beyondadam.optim.adam import Adam
+from beyondadam.optim.adamnc import AdamNC
+from beyondadam.optim.amsgrad import FLAVORS, AMSGrad
+from beyondadam.optim.constraints import Box, Constraint, L1Ball, L2Ball
+from beyondadam.optim.nadam import NAdam
+from beyondadam.optim.rmsprop import RMSProp
+from beyondadam.optim.sgd import NAG, SGD, Momentum
+
+OPTIMIZERS: dict[str, type[BeyondOptimizer]] = {
+    cls.__name__.lower(): cls
+    for cls in (SGD, Momentum, NAG, AdaGrad, RMSProp, AdaDelta, Adam, NAdam, AMSGrad, AdamNC)
+}
+
+__all__ = [
+    "FLAVORS",
+    "NAG",
+    "OPTIMIZERS",
+    "SGD",
+    "AMSGrad",
+    "AdaDelta",
+    "AdaGrad",
+    "Adam",
+    "AdamNC",
+    "BeyondOptimizer",
+    "Box",
+    "Constraint",
+    "L1Ball",
+    "L2Ball",
+    "Momentum",
+    "NAdam",
+    "RMSProp",
+]

@@ -1,0 +1,104 @@
+"""AdaDelta: an exponential-moving-average method of the family the paper's analysis covers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._validation import NON_NEGATIVE, UNIT, interval
+
+
+class AdaDelta(BeyondOptimizer):
+    r"""AdaDelta; equals ``torch.optim.Adadelta`` step by step.
+
+    .. math::
+        v_t = \rho v_{t-1} + (1 - \rho) g_t^2, \qquad
+        \Delta_t = \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t, \qquad
+        u_t = \rho u_{t-1} + (1 - \rho) \Delta_t^2, \qquad
+        x_{t+1} = \Pi_F^{A_t}(x_t - \eta\, \Delta_t)
+
+    The projection is weighted by the inverse of the per-coordinate step scale,
+    :math:`A_t = \operatorname{diag}(\sqrt{v_t + \epsilon} / \sqrt{u_{t-1} + \epsilon})`.
+    State: ``step``, ``square_avg`` (:math:`v_t`), ``acc_delta`` (:math:`u_t`).
+    """
+
+    update_rule = (
+        "v <- rho v + (1-rho) g^2;  "
+        "d = sqrt(u + eps)/sqrt(v + eps) g;  "
+        "u <- rho u + (1-rho) d^2;  "
+        "x <- P_A(x - lr d)"
+    )
+
+    hyperparameters = {
+        "lr": interval(NON_NEGATIVE),
+        "rho": interval(UNIT),
+        "eps": interval(NON_NEGATIVE),
+        "weight_decay": interval(NON_NEGATIVE),
+    }
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+    ) -> None:
+        defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay}
+        super().__init__(params, defaults, maximize=maximize, foreach=foreach)
+
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "square_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
+            "acc_delta": torch.zeros_like(p, memory_format=torch.preserve_format),
+        }
+
+    def _single_tensor(
+        self, group: dict[str, Any], t: int, p: Tensor, g: Tensor, state: dict[str, Any]
+    ) -> None:
+        rho, eps = group["rho"], group["eps"]
+        v, u = state["square_avg"], state["acc_delta"]
+        v.mul_(rho).addcmul_(g, g, value=1 - rho)
+        std = v.add(eps).sqrt_()
+        delta = u.add(eps).sqrt_()
+        if group["constraint"] is not None:
+            # Kept for the projection: the scale applied at this step used u_{t-1}.
+            state["_scale"] = delta.div(std)
+        delta.div_(std).mul_(g)
+        u.mul_(rho).addcmul_(delta, delta, value=1 - rho)
+        p.add_(delta, alpha=-group["lr"])
+
+    def _multi_tensor(
+        self,
+        group: dict[str, Any],
+        t: int,
+        params: list[Tensor],
+        grads: list[Tensor],
+        states: list[dict[str, Any]],
+    ) -> None:
+        rho, eps = group["rho"], group["eps"]
+        vs = [s["square_avg"] for s in states]
+        us = [s["acc_delta"] for s in states]
+        torch._foreach_mul_(vs, rho)
+        torch._foreach_addcmul_(vs, grads, grads, value=1 - rho)
+        std = torch._foreach_add(vs, eps)
+        torch._foreach_sqrt_(std)
+        deltas = torch._foreach_add(us, eps)
+        torch._foreach_sqrt_(deltas)
+        if group["constraint"] is not None:
+            for s, scale in zip(states, torch._foreach_div(deltas, std), strict=True):
+                s["_scale"] = scale
+        torch._foreach_div_(deltas, std)
+        torch._foreach_mul_(deltas, grads)
+        torch._foreach_mul_(us, rho)
+        torch._foreach_addcmul_(us, deltas, deltas, value=1 - rho)
+        torch._foreach_add_(params, deltas, alpha=-group["lr"])
+
+    def _preconditioner(self, group: dict[str, Any], t: int, state: dict[str, Any]) -> Tensor:
+        return state.pop("_scale").reciprocal_()

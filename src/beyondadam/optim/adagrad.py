@@ -1,0 +1,100 @@
+"""AdaGrad: per-coordinate steps from an increasing accumulator, as the paper's analysis needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._validation import NON_NEGATIVE, interval
+
+
+class AdaGrad(BeyondOptimizer):
+    r"""AdaGrad; equals ``torch.optim.Adagrad`` step by step (sparse gradients included).
+
+    .. math::
+        \eta_t = \frac{\eta}{1 + (t - 1)\,\delta}, \qquad
+        s_t = s_{t-1} + g_t^2, \qquad
+        x_{t+1} = \Pi_F^{A_t}\!\Big(x_t - \eta_t \frac{g_t}{\sqrt{s_t} + \epsilon}\Big)
+
+    with :math:`s_0` = ``initial_accumulator_value``, :math:`\delta` = ``lr_decay`` and the
+    projection weighted by :math:`A_t = \operatorname{diag}(\sqrt{s_t} + \epsilon)`.
+    State: ``step``, ``sum`` (:math:`s_t`).
+    """
+
+    update_rule = "s <- s + g^2;  x <- P_A(x - lr / (1 + (t-1) lr_decay) * g / (sqrt(s) + eps))"
+
+    supports_sparse = True
+    hyperparameters = {
+        "lr": interval(NON_NEGATIVE),
+        "lr_decay": interval(NON_NEGATIVE),
+        "weight_decay": interval(NON_NEGATIVE),
+        "initial_accumulator_value": interval(NON_NEGATIVE),
+        "eps": interval(NON_NEGATIVE),
+    }
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "eps": eps,
+        }
+        super().__init__(params, defaults, maximize=maximize, foreach=foreach)
+
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        s0 = group["initial_accumulator_value"]
+        return {"sum": torch.full_like(p, s0, memory_format=torch.preserve_format)}
+
+    @staticmethod
+    def _lr(group: dict[str, Any], t: int) -> float:
+        return group["lr"] / (1 + (t - 1) * group["lr_decay"])
+
+    def _single_tensor(
+        self, group: dict[str, Any], t: int, p: Tensor, g: Tensor, state: dict[str, Any]
+    ) -> None:
+        s, eps, lr_t = state["sum"], group["eps"], self._lr(group, t)
+        if g.is_sparse:
+            # The update is nonlinear in g, so duplicate indices must be summed first.
+            g = g.coalesce()
+            idx, val = g._indices(), g._values()
+            s.add_(torch.sparse_coo_tensor(idx, val.pow(2), g.shape, check_invariants=False))
+            std = s.sparse_mask(g)._values().sqrt_().add_(eps)
+            p.add_(
+                torch.sparse_coo_tensor(idx, val / std, g.shape, check_invariants=False),
+                alpha=-lr_t,
+            )
+            return
+        s.addcmul_(g, g, value=1)
+        p.addcdiv_(g, s.sqrt().add_(eps), value=-lr_t)
+
+    def _multi_tensor(
+        self,
+        group: dict[str, Any],
+        t: int,
+        params: list[Tensor],
+        grads: list[Tensor],
+        states: list[dict[str, Any]],
+    ) -> None:
+        sums = [s["sum"] for s in states]
+        torch._foreach_addcmul_(sums, grads, grads, value=1)
+        std = torch._foreach_sqrt(sums)
+        torch._foreach_add_(std, group["eps"])
+        torch._foreach_addcdiv_(params, grads, std, value=-self._lr(group, t))
+
+    def _preconditioner(self, group: dict[str, Any], t: int, state: dict[str, Any]) -> Tensor:
+        return state["sum"].sqrt().add_(group["eps"])

@@ -1,0 +1,75 @@
+"""Adam (Kingma and Ba, 2015), the method whose non-convergence the paper proves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from beyondadam.optim._adam_family import StepScalars, _AdamFamily, check_betas_param
+from beyondadam.optim._base import ParamsT
+from beyondadam.optim._validation import NON_NEGATIVE, boolean, interval
+
+
+class Adam(_AdamFamily):
+    r"""Adam; equals ``torch.optim.Adam`` (and ``torch.optim.AdamW`` when decoupled) step by step.
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2,
+
+        x_{t+1} = \Pi_F^{A_t}\Big(x_t - \frac{\eta}{1 - \beta_1^t}
+            \frac{m_t}{d_t}\Big), \qquad
+        d_t = \frac{\sqrt{v_t}}{\sqrt{1 - \beta_2^t}} + \epsilon, \qquad
+        A_t = \operatorname{diag}(d_t)
+
+    where :math:`g_t = \nabla f_t(x_t) + \lambda x_t` (``weight_decay`` :math:`\lambda`), or,
+    with ``decoupled_weight_decay=True``, :math:`g_t = \nabla f_t(x_t)` and
+    :math:`x_t \leftarrow (1 - \eta\lambda) x_t` first (AdamW).
+
+    ``fused`` (None | bool) selects torch's fused kernel (the default where the device and dtype
+    allow it: CPU or CUDA, floating point). State: ``step``, ``exp_avg`` (:math:`m_t`),
+    ``exp_avg_sq`` (:math:`v_t`).
+    """
+
+    update_rule = (
+        "m <- b1 m + (1-b1) g;  "
+        "v <- b2 v + (1-b2) g^2;  "
+        "x <- P_A(x - lr/(1-b1^t) * m / (sqrt(v/(1-b2^t)) + eps))"
+    )
+
+    hyperparameters = {
+        "lr": interval(NON_NEGATIVE),
+        "betas": check_betas_param,
+        "eps": interval(NON_NEGATIVE),
+        "weight_decay": interval(NON_NEGATIVE),
+        "decoupled_weight_decay": boolean,
+    }
+    identity_keys = ("decoupled_weight_decay",)
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        decoupled_weight_decay: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        fused: bool | None = None,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas) if isinstance(betas, list) else betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
+
+    def _native_fused(self, group: dict[str, Any]) -> bool:
+        return True
+
+    def _scalars(self, group: dict[str, Any], t: int) -> StepScalars:
+        b1, b2 = group["betas"]
+        return StepScalars(b1, b2, group["lr"] / (1 - b1**t), (1 - b2**t) ** 0.5)

@@ -1,0 +1,66 @@
+"""AdamNC (Algorithm 3 of the paper): Adam with a second moment that averages all past gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from beyondadam.optim._adam_family import StepScalars, _AdamFamily, beta1_at, check_beta1_decay
+from beyondadam.optim._base import ParamsT
+from beyondadam.optim._validation import NON_NEGATIVE, UNIT_HALF_OPEN, interval
+
+
+class AdamNC(_AdamFamily):
+    r"""AdamNC: :math:`\beta_{2,t} = 1 - 1/t`, so :math:`v_t` is the plain mean of past :math:`g^2`.
+
+    .. math::
+        m_t = \beta_{1,t} m_{t-1} + (1 - \beta_{1,t}) g_t, \qquad
+        v_t = \Big(1 - \frac1t\Big) v_{t-1} + \frac1t g_t^2 = \frac1t \sum_{s \le t} g_s^2,
+
+        x_{t+1} = \Pi_F^{A_t}\Big(x_t - \eta_t \frac{m_t}{\sqrt{v_t} + \epsilon}\Big), \qquad
+        A_t = \operatorname{diag}(\sqrt{v_t} + \epsilon)
+
+    with :math:`\beta_{1,t}` as in :class:`AMSGrad` (``beta1_decay``), no bias correction and no
+    maximum (:math:`\hat v_t = v_t`). State: ``step``, ``exp_avg`` (:math:`m_t`),
+    ``exp_avg_sq`` (:math:`v_t`).
+    """
+
+    update_rule = (
+        "m <- b1_t m + (1-b1_t) g;  "
+        "v <- (1 - 1/t) v + g^2 / t;  "
+        "x <- P_A(x - lr * m / (sqrt(v) + eps))"
+    )
+
+    hyperparameters = {
+        "lr": interval(NON_NEGATIVE),
+        "beta1": interval(UNIT_HALF_OPEN),
+        "eps": interval(NON_NEGATIVE),
+        "weight_decay": interval(NON_NEGATIVE),
+        "beta1_decay": check_beta1_decay,
+    }
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        beta1: float = 0.9,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        beta1_decay: float | str | None = None,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        fused: bool | None = None,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "beta1": beta1,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "beta1_decay": beta1_decay,
+        }
+        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
+
+    def _scalars(self, group: dict[str, Any], t: int) -> StepScalars:
+        return StepScalars(
+            beta1_at(group["beta1"], group["beta1_decay"], t), 1 - 1 / t, group["lr"]
+        )

@@ -1,0 +1,461 @@
+"""Convex feasible sets and their exact projections in a diagonally weighted norm.
+
+Reddi, Kale and Kumar, "On the Convergence of Adam and Beyond" (ICLR 2018), state every
+algorithm for an online problem over a convex set ``F``.  After the unconstrained step
+``x' = x_t - alpha_t m_t / sqrt(vhat_t)`` the iterate is projected back onto ``F``, not in the
+Euclidean norm but in the norm weighted by the optimizer's own preconditioner::
+
+    x_{t+1} = argmin_{y in F} || A^{1/2} (y - x') ||_2,     A = diag(a),  a > 0,
+
+with ``a = sqrt(vhat_t)`` (plus ``eps``) for the Adam family and ``a = 1`` for SGD.  The weighting
+is what the regret analysis needs: the proofs use the fact that the projection is
+non-expansive *in the A-norm*, ``||A^{1/2}(P(u) - P(v))|| <= ||A^{1/2}(u - v)||``, and that the
+optimum ``x*`` in ``F`` is a fixed point of the same projection.  A Euclidean projection would
+break both properties whenever ``a`` is not constant, so the theory would no longer apply.
+
+For a diagonal ``A`` the weighted projection is
+
+* a plain elementwise clamp for a :class:`Box` (the problem separates per coordinate);
+* *not* a rescaling for an :class:`L2Ball`: coordinates with large weight move less; the exact
+  solution is ``y - c = a z / (a + mu)`` with ``z = x - c`` and a scalar ``mu >= 0`` found by a
+  safeguarded Newton iteration on a monotone secular equation;
+* a soft threshold with coordinate-dependent levels ``theta / a_i`` for an :class:`L1Ball`, with
+  ``theta`` found exactly from the sorted breakpoints of a piecewise-linear function.
+
+Each constraint works on one tensor at a time (``F`` lives in the space of that tensor's shape),
+in place, under ``torch.no_grad()``.  The arithmetic of the ball projections is done in float64
+and the result is written back into the input's dtype, with a final tiny shrink when rounding
+would leave the written point outside the set.
+"""
+
+from __future__ import annotations
+
+import abc
+import functools
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+__all__ = ["Box", "Constraint", "L1Ball", "L2Ball"]
+
+_FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+# Newton steps run between two host synchronisations, and the total cap on steps.
+_NEWTON_CHUNK = 4
+_NEWTON_MAX_STEPS = 200
+# Attempts at making the rounded result feasible before giving up (best effort).
+_COMMIT_TRIES = 8
+
+
+def _fmt(value: float) -> str:
+    return repr(float(value))
+
+
+def _work_dtype(x: torch.Tensor) -> torch.dtype:
+    """Float64, except on devices without float64 support (Apple MPS)."""
+    return torch.float32 if x.device.type == "mps" else torch.float64
+
+
+def _check_real(owner: str, name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
+    return float(value)
+
+
+def _check_radius(owner: str, radius: object) -> float:
+    r = _check_real(owner, "radius", radius)
+    if not (math.isfinite(r) and r >= 0.0):
+        raise ValueError(f"{owner}: radius must be a finite number >= 0, got {r!r}")
+    return r
+
+
+def _check_x(owner: str, x: object) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{owner}: x must be a torch.Tensor, got {type(x).__name__}")
+    if x.dtype not in _FLOAT_DTYPES:
+        raise TypeError(
+            f"{owner}: x must have a real floating dtype "
+            f"(float16, bfloat16, float32 or float64), got {x.dtype}"
+        )
+    return x
+
+
+def _check_weight(owner: str, weight: object, x: torch.Tensor) -> torch.Tensor | None:
+    """Validate the diagonal weights: same shape as ``x``, finite and strictly positive."""
+    if weight is None:
+        return None
+    if not isinstance(weight, torch.Tensor):
+        raise TypeError(
+            f"{owner}: weight must be a torch.Tensor or None, got {type(weight).__name__}"
+        )
+    if weight.dtype.is_complex or weight.dtype == torch.bool:
+        raise TypeError(f"{owner}: weight must have a real dtype, got {weight.dtype}")
+    if weight.shape != x.shape:
+        raise ValueError(
+            f"{owner}: weight must have the same shape as x; "
+            f"got weight {tuple(weight.shape)} for x {tuple(x.shape)}"
+        )
+    if weight.numel() > 0:
+        ok = torch.isfinite(weight) & (weight > 0)
+        if not bool(ok.all()):
+            raise ValueError(
+                f"{owner}: weight must be finite and strictly positive (> 0) everywhere; "
+                f"it defines the norm ||A^(1/2) (y - x)|| with A = diag(weight)"
+            )
+    return weight
+
+
+class Constraint(abc.ABC):
+    """A closed convex set ``F`` with an exact projection in a diagonally weighted norm.
+
+    Subclasses implement :meth:`_project_` (the arithmetic) and :meth:`contains`; the public
+    :meth:`project_` validates its arguments, runs under ``torch.no_grad()`` and returns ``x``.
+    """
+
+    def project_(self, x: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+        """Replace ``x`` in place by ``argmin_{y in F} sum_i weight_i (y_i - x_i)^2``.
+
+        Args:
+            x: the point to project, any shape, dtype float16/bfloat16/float32/float64.
+            weight: diagonal weights ``a`` of the norm, same shape as ``x``, finite and
+                strictly positive; ``None`` means all ones (the Euclidean projection).
+
+        Returns:
+            ``x`` itself, now inside the set.  Points already inside are left bit-identical.
+
+        Raises:
+            TypeError: ``x`` is not a floating tensor or ``weight`` is not a real tensor.
+            ValueError: ``weight`` has the wrong shape or a non-positive / non-finite entry,
+                or ``x`` is not finite where the projection needs its norm.
+
+        """
+        owner = type(self).__name__
+        _check_x(owner, x)
+        w = _check_weight(owner, weight, x)
+        if x.numel() == 0:
+            return x
+        with torch.no_grad():
+            self._project_(x, w)
+        return x
+
+    def project(self, x: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+        """Out-of-place :meth:`project_`: return the projection of a detached copy of ``x``."""
+        return self.project_(x.detach().clone(), weight)
+
+    @abc.abstractmethod
+    def _project_(self, x: torch.Tensor, weight: torch.Tensor | None) -> None:
+        """Project ``x`` in place; arguments are already validated and ``x`` is non-empty."""
+
+    @abc.abstractmethod
+    def contains(self, x: torch.Tensor, atol: float = 1e-12) -> bool:
+        """Whether ``x`` lies in the set, up to an absolute tolerance ``atol`` (float64 check)."""
+
+
+def _commit(
+    x: torch.Tensor,
+    d: torch.Tensor,
+    center: torch.Tensor | float,
+    radius: float,
+    dist: Callable[[torch.Tensor], torch.Tensor],
+) -> None:
+    """Write ``center + d`` into ``x``; shrink ``d`` until ``dist(x - center) <= radius``.
+
+    ``d`` and ``center`` are in the working precision.  Rounding in the solver, in ``center +
+    d`` or in the cast to ``x.dtype`` may put the written point a few ulps outside the set;
+    each retry shrinks ``d`` by the observed excess plus a few units of roundoff.  With a
+    non-zero center and a low-precision ``x`` exact feasibility may be unattainable, in which
+    case the last attempt is kept (it is within rounding of the set).
+    """
+    work = d.dtype
+    rel = 2.0 * max(torch.finfo(work).eps, torch.finfo(x.dtype).eps)
+    for attempt in range(_COMMIT_TRIES):
+        x.copy_(center + d)
+        norm = float(dist(x.to(work) - center))
+        if norm <= radius or attempt == _COMMIT_TRIES - 1:
+            return
+        d = d * (radius / norm * (1.0 - rel * 2.0**attempt))
+
+
+@functools.lru_cache(maxsize=256)
+def _box_bounds(low: float, high: float, dtype: torch.dtype) -> tuple[float | None, float | None]:
+    """Return Box bounds as values of ``dtype``, rounded inward when possible (None: no bound)."""
+
+    def rounded(bound: float, inward: float) -> float:
+        t = torch.tensor(bound, dtype=torch.float64).to(dtype)
+        if (float(t) - bound) * inward < 0:  # rounded outward: step one ulp inward
+            t = torch.nextafter(t, torch.tensor(inward * math.inf, dtype=dtype))
+        return float(t)
+
+    lo = None if low == -math.inf else rounded(low, +1.0)
+    hi = None if high == math.inf else rounded(high, -1.0)
+    if lo is not None and hi is not None and lo > hi:
+        # No representable value in [low, high]: fall back to round-to-nearest.
+        lo = float(torch.tensor(low, dtype=torch.float64).to(dtype))
+        hi = float(torch.tensor(high, dtype=torch.float64).to(dtype))
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class Box(Constraint):
+    """The box ``{y : low <= y_i <= high for every i}``; its weighted projection is a clamp.
+
+    The weighted problem separates per coordinate, so the weights play no role.  ``low`` may
+    be ``-inf`` and ``high`` may be ``+inf`` (one-sided or no bound).  When a finite bound is
+    not representable in the dtype of ``x`` it is rounded *inward* so the clamped values stay
+    inside the set.  NaN entries of ``x`` stay NaN.
+    """
+
+    low: float = -math.inf
+    high: float = math.inf
+
+    def __post_init__(self) -> None:
+        low = _check_real("Box", "low", self.low)
+        high = _check_real("Box", "high", self.high)
+        if math.isnan(low) or low == math.inf:
+            raise ValueError(f"Box: low must be a number in [-inf, inf), got {low!r}")
+        if math.isnan(high) or high == -math.inf:
+            raise ValueError(f"Box: high must be a number in (-inf, inf], got {high!r}")
+        if low > high:
+            raise ValueError(
+                f"Box: low ({low!r}) must be <= high ({high!r}); "
+                "an empty constraint set cannot be projected onto"
+            )
+        object.__setattr__(self, "low", low)
+        object.__setattr__(self, "high", high)
+
+    def __repr__(self) -> str:
+        if self.low == -math.inf and self.high == math.inf:
+            return "Box{y : y_i unconstrained}"
+        if self.low == -math.inf:
+            return f"Box{{y : y_i <= {_fmt(self.high)}}}"
+        if self.high == math.inf:
+            return f"Box{{y : y_i >= {_fmt(self.low)}}}"
+        return f"Box{{y : {_fmt(self.low)} <= y_i <= {_fmt(self.high)}}}"
+
+    def _project_(self, x: torch.Tensor, weight: torch.Tensor | None) -> None:
+        low, high = _box_bounds(self.low, self.high, x.dtype)
+        if low is None and high is None:
+            return
+        x.clamp_(min=low, max=high)
+
+    def contains(self, x: torch.Tensor, atol: float = 1e-12) -> bool:
+        """Whether every entry satisfies ``low - atol <= x_i <= high + atol`` (NaN: False)."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"Box: x must be a torch.Tensor, got {type(x).__name__}")
+        v = x.detach().to(_work_dtype(x))
+        return bool(((v >= self.low - atol) & (v <= self.high + atol)).all())
+
+
+@dataclass(frozen=True, eq=False)
+class L2Ball(Constraint):
+    """The Euclidean ball ``{y : ||y - center||_2 <= radius}``.
+
+    ``center`` is a number (the point ``center * ones``) or a tensor broadcastable to the shape
+    of the projected tensor.  The weighted projection of ``x`` outside the ball is
+    ``y = c + a z / (a + mu)``, ``z = x - c``, where ``mu > 0`` solves
+    ``sum_i (a_i z_i / (a_i + mu))^2 = radius^2``.  ``mu`` lies in
+    ``[a_min (||z|| / r - 1), a_max (||z|| / r - 1)]`` and is found to machine precision by
+    Newton's method on ``1 / ||y(mu) - c|| - 1 / r`` (increasing and concave, so Newton from the
+    left end converges monotonically) safeguarded by bisection.  Without weights this is the
+    rescaling ``c + r z / ||z||``; ``radius = 0`` gives ``y = c``.
+    """
+
+    radius: float
+    center: float | torch.Tensor = 0.0
+    _device_centers: dict[torch.device, torch.Tensor] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "radius", _check_radius("L2Ball", self.radius))
+        c = self.center
+        if isinstance(c, torch.Tensor):
+            if not (c.dtype.is_floating_point or c.dtype in (torch.int32, torch.int64)):
+                raise TypeError(f"L2Ball: a tensor center must be real, got dtype {c.dtype}")
+            c = c.detach().to("cpu", torch.float64).clone()
+            if not bool(torch.isfinite(c).all()):
+                raise ValueError("L2Ball: center must be finite everywhere (no NaN or inf)")
+        else:
+            c = _check_real("L2Ball", "center", c)
+            if not math.isfinite(c):
+                raise ValueError(f"L2Ball: center must be a finite number, got {c!r}")
+        object.__setattr__(self, "center", c)
+
+    def __repr__(self) -> str:
+        r = _fmt(self.radius)
+        c = self.center
+        if isinstance(c, torch.Tensor):
+            return f"L2Ball{{y : ||y - c||_2 <= {r}, c a tensor of shape {tuple(c.shape)}}}"
+        if c == 0.0:
+            return f"L2Ball{{y : ||y||_2 <= {r}}}"
+        return f"L2Ball{{y : ||y - {_fmt(c)}||_2 <= {r}}}"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, L2Ball):
+            return NotImplemented
+        a, b = self.center, other.center
+        if isinstance(a, torch.Tensor) != isinstance(b, torch.Tensor):
+            return False
+        same = torch.equal(a, b) if isinstance(a, torch.Tensor) else a == b
+        return self.radius == other.radius and bool(same)
+
+    def __hash__(self) -> int:
+        c = self.center
+        key = ("tensor", tuple(c.shape)) if isinstance(c, torch.Tensor) else c
+        return hash((L2Ball, self.radius, key))
+
+    def _center_for(self, x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor | float:
+        c = self.center
+        if not isinstance(c, torch.Tensor):
+            return c
+        try:
+            shape = torch.broadcast_shapes(c.shape, x.shape)
+        except RuntimeError:
+            shape = None
+        if shape != x.shape:
+            raise ValueError(
+                f"L2Ball: center of shape {tuple(c.shape)} does not broadcast to the shape "
+                f"{tuple(x.shape)} of x"
+            )
+        cached = self._device_centers.get(x.device)
+        if cached is None or cached.dtype != dtype:
+            cached = c.to(x.device, dtype)
+            self._device_centers[x.device] = cached
+        return cached
+
+    def contains(self, x: torch.Tensor, atol: float = 1e-12) -> bool:
+        """Whether ``||x - center||_2 <= radius + atol`` (computed in float64)."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"L2Ball: x must be a torch.Tensor, got {type(x).__name__}")
+        work = _work_dtype(x)
+        z = x.detach().to(work) - self._center_for(x, work)
+        return bool(torch.linalg.vector_norm(z) <= self.radius + atol)
+
+    def _project_(self, x: torch.Tensor, weight: torch.Tensor | None) -> None:
+        work = _work_dtype(x)
+        c = self._center_for(x, work)
+        r = self.radius
+        z = x.to(work) - c
+        nz = float(torch.linalg.vector_norm(z))
+        if not math.isfinite(nz):
+            raise ValueError("L2Ball: x must be finite (its distance to the center is not)")
+        if nz <= r:
+            return  # inside: leave x bit-identical
+        if r == 0.0:
+            x.copy_(torch.zeros_like(z) + c)
+            return
+
+        def dist(v: torch.Tensor) -> torch.Tensor:
+            return torch.linalg.vector_norm(v)
+
+        if weight is None:
+            _commit(x, z * (r / nz), c, r, dist)
+            return
+        a = weight.to(work)
+        t = self._solve_ratio(z / nz, a / a.max(), r / nz)
+        _commit(x, t * z, c, r, dist)
+
+    @staticmethod
+    def _solve_ratio(u: torch.Tensor, a: torch.Tensor, s: float) -> torch.Tensor:
+        """Return ``a / (a + mu)`` where ``||a u / (a + mu)|| = s``; ``||u|| = 1 > s > 0``.
+
+        The weights are normalised so that ``max(a) = 1``; everything stays O(1).
+        """
+        nonzero = u != 0
+        a_min = torch.where(nonzero, a, torch.ones_like(a)).min()
+        a_max = torch.where(nonzero, a, torch.zeros_like(a)).max()
+        growth = 1.0 / s - 1.0
+        lo = a_min * growth  # ||y(lo)|| >= s
+        hi = a_max * growth  # ||y(hi)|| <= s
+        mu = lo.clone()
+        u2 = u * u
+        inv_s = 1.0 / s
+        eps = torch.finfo(u.dtype).eps
+        for _ in range(0, _NEWTON_MAX_STEPS, _NEWTON_CHUNK):
+            for _ in range(_NEWTON_CHUNK):
+                d = a + mu
+                y2 = u2 * (a / d) ** 2
+                S = y2.sum()
+                psi = S.rsqrt()
+                f = psi - inv_s  # increasing in mu; < 0 left of the root
+                fprime = psi / S * (y2 / d).sum()
+                lo = torch.where(f <= 0, torch.maximum(lo, mu), lo)
+                hi = torch.where(f >= 0, torch.minimum(hi, mu), hi)
+                cand = mu - f / fprime
+                bad = ~((cand >= lo) & (cand <= hi))  # also catches NaN
+                cand = torch.where(bad, 0.5 * (lo + hi), cand)
+                step = (cand - mu).abs()
+                mu = cand
+            if bool((step <= 4 * eps * mu) | (hi - lo <= 4 * eps * hi)):
+                break
+        return a / (a + mu)
+
+
+@dataclass(frozen=True)
+class L1Ball(Constraint):
+    """The l1 ball ``{y : ||y||_1 <= radius}``, centred at the origin.
+
+    The weighted projection of ``x`` outside the ball is the soft threshold
+    ``y_i = sign(x_i) max(|x_i| - theta / a_i, 0)`` with ``theta > 0`` solving
+    ``g(theta) = sum_i max(|x_i| - theta / a_i, 0) = radius``.  ``g`` is piecewise linear and
+    decreasing with breakpoints ``b_i = a_i |x_i|``; sorting them in decreasing order and taking
+    cumulative sums of ``|x_i|`` and ``1 / a_i`` gives ``g`` at every breakpoint, hence the
+    linear piece containing the root and ``theta`` in closed form (vectorised, ``O(n log n)``).
+    One exact Newton step on the found active set then removes the rounding of the cumulative
+    sums.  ``radius = 0`` gives ``y = 0``.
+    """
+
+    radius: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "radius", _check_radius("L1Ball", self.radius))
+
+    def __repr__(self) -> str:
+        return f"L1Ball{{y : ||y||_1 <= {_fmt(self.radius)}}}"
+
+    def contains(self, x: torch.Tensor, atol: float = 1e-12) -> bool:
+        """Whether ``||x||_1 <= radius + atol`` (computed in float64)."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"L1Ball: x must be a torch.Tensor, got {type(x).__name__}")
+        v = x.detach().to(_work_dtype(x))
+        return bool(v.abs().sum() <= self.radius + atol)
+
+    def _project_(self, x: torch.Tensor, weight: torch.Tensor | None) -> None:
+        work = _work_dtype(x)
+        r = self.radius
+        v = x.to(work)
+        mag = v.abs()
+        norm1 = float(mag.sum())
+        if not math.isfinite(norm1):
+            raise ValueError("L1Ball: x must be finite (its l1 norm is not)")
+        if norm1 <= r:
+            return  # inside: leave x bit-identical
+        if r == 0.0:
+            x.zero_()
+            return
+        a = torch.ones_like(v) if weight is None else weight.to(work)
+        inv_a = a.reciprocal()
+        theta = self._threshold(mag.reshape(-1), a.reshape(-1), inv_a.reshape(-1), r)
+        shrunk = (mag - theta * inv_a).clamp_(min=0.0)
+        # One Newton step of g on the active set (exact for a piecewise-linear g).
+        slope = torch.where(shrunk > 0, inv_a, torch.zeros_like(inv_a)).sum()
+        slope = torch.where(slope > 0, slope, torch.full_like(slope, math.inf))
+        theta = theta + (shrunk.sum() - r) / slope
+        shrunk = (mag - theta * inv_a).clamp_(min=0.0)
+        _commit(x, torch.copysign(shrunk, v), 0.0, r, lambda w: w.abs().sum())
+
+    @staticmethod
+    def _threshold(
+        mag: torch.Tensor, a: torch.Tensor, inv_a: torch.Tensor, r: float
+    ) -> torch.Tensor:
+        """``theta`` with ``sum max(mag - theta / a, 0) = r`` (``0 < r < sum(mag)``), 0-d."""
+        b = mag * a  # breakpoints a_i |x_i|
+        b_sorted, order = torch.sort(b, descending=True)
+        S = torch.cumsum(mag[order], 0)
+        W = torch.cumsum(inv_a[order], 0)
+        g_at_break = S - b_sorted * W  # g(b_(k)), nondecreasing in k
+        k = (g_at_break < r).sum().clamp_(min=1) - 1  # last breakpoint with g below r
+        return (S[k] - r) / W[k]

@@ -1,0 +1,129 @@
+"""RMSProp: the exponential moving average of squared gradients that the paper shows can fail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._validation import NON_NEGATIVE, UNIT, UNIT_HALF_OPEN, boolean, interval
+
+
+class RMSProp(BeyondOptimizer):
+    r"""RMSProp; equals ``torch.optim.RMSprop`` step by step.
+
+    .. math::
+        v_t = \alpha v_{t-1} + (1 - \alpha) g_t^2, \qquad
+        \bar g_t = \alpha \bar g_{t-1} + (1 - \alpha) g_t \ \text{(centered only)},
+
+        d_t = \sqrt{v_t - \bar g_t^2} + \epsilon \ \text{(centered)} \quad\text{or}\quad
+        \sqrt{v_t} + \epsilon,
+
+        b_t = \mu b_{t-1} + g_t / d_t, \qquad x_{t+1} = \Pi_F^{A_t}(x_t - \eta\, b_t)
+
+    (with ``momentum`` :math:`\mu = 0`, simply :math:`x_{t+1} = x_t - \eta\, g_t / d_t`).
+    The projection is weighted by :math:`A_t = \operatorname{diag}(d_t)`.
+    State: ``step``, ``square_avg`` (:math:`v_t`), ``grad_avg`` (centered), ``momentum_buffer``.
+    """
+
+    update_rule = (
+        "v <- alpha v + (1-alpha) g^2;  "
+        "x <- P_A(x - lr * g / (sqrt(v) + eps))  (+ momentum, centered)"
+    )
+
+    hyperparameters = {
+        "lr": interval(NON_NEGATIVE),
+        "alpha": interval(UNIT),
+        "eps": interval(NON_NEGATIVE),
+        "weight_decay": interval(NON_NEGATIVE),
+        "momentum": interval(UNIT_HALF_OPEN),
+        "centered": boolean,
+    }
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "alpha": alpha,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "centered": centered,
+        }
+        super().__init__(params, defaults, maximize=maximize, foreach=foreach)
+
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        state = {"square_avg": torch.zeros_like(p, memory_format=torch.preserve_format)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        if group["centered"]:
+            state["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        return state
+
+    def _single_tensor(
+        self, group: dict[str, Any], t: int, p: Tensor, g: Tensor, state: dict[str, Any]
+    ) -> None:
+        alpha = group["alpha"]
+        v = state["square_avg"]
+        v.mul_(alpha).addcmul_(g, g, value=1 - alpha)
+        if group["centered"]:
+            gbar = state["grad_avg"]
+            gbar.lerp_(g, 1 - alpha)
+            d = v.addcmul(gbar, gbar, value=-1).sqrt_()
+        else:
+            d = v.sqrt()
+        d.add_(group["eps"])
+        if group["momentum"] > 0:
+            buf = state["momentum_buffer"]
+            buf.mul_(group["momentum"]).addcdiv_(g, d)
+            p.add_(buf, alpha=-group["lr"])
+        else:
+            p.addcdiv_(g, d, value=-group["lr"])
+
+    def _multi_tensor(
+        self,
+        group: dict[str, Any],
+        t: int,
+        params: list[Tensor],
+        grads: list[Tensor],
+        states: list[dict[str, Any]],
+    ) -> None:
+        alpha = group["alpha"]
+        vs = [s["square_avg"] for s in states]
+        torch._foreach_mul_(vs, alpha)
+        torch._foreach_addcmul_(vs, grads, grads, value=1 - alpha)
+        if group["centered"]:
+            gbars = [s["grad_avg"] for s in states]
+            torch._foreach_lerp_(gbars, grads, 1 - alpha)
+            d = torch._foreach_addcmul(vs, gbars, gbars, value=-1)
+            torch._foreach_sqrt_(d)
+        else:
+            d = torch._foreach_sqrt(vs)
+        torch._foreach_add_(d, group["eps"])
+        if group["momentum"] > 0:
+            bufs = [s["momentum_buffer"] for s in states]
+            torch._foreach_mul_(bufs, group["momentum"])
+            torch._foreach_addcdiv_(bufs, grads, d)
+            torch._foreach_add_(params, bufs, alpha=-group["lr"])
+        else:
+            torch._foreach_addcdiv_(params, grads, d, value=-group["lr"])
+
+    def _preconditioner(self, group: dict[str, Any], t: int, state: dict[str, Any]) -> Tensor:
+        v = state["square_avg"]
+        if group["centered"]:
+            gbar = state["grad_avg"]
+            v = v.addcmul(gbar, gbar, value=-1)
+        return v.sqrt().add_(group["eps"])

@@ -1,0 +1,157 @@
+"""Stochastic gradient descent, heavy-ball momentum and Nesterov momentum.
+
+These are the non-adaptive baselines of the paper's comparisons. Their preconditioner is the
+identity, so the paper's projection is the Euclidean one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._validation import NON_NEGATIVE, OPEN_UNIT, UNIT, UNIT_HALF_OPEN, interval
+
+
+class _MomentumFamily(BeyondOptimizer):
+    """Shared update: ``b_t = mu b_{t-1} + (1 - dampening) g_t`` (``b_1 = g_1``), then a step."""
+
+    supports_sparse = True
+    nesterov: bool = False
+
+    def _single_tensor(
+        self, group: dict[str, Any], t: int, p: Tensor, g: Tensor, state: dict[str, Any]
+    ) -> None:
+        mu = group.get("momentum", 0.0)
+        if mu != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.detach().clone()
+            else:
+                buf.mul_(mu).add_(g, alpha=1 - group["dampening"])
+            g = g.add(buf, alpha=mu) if self.nesterov else buf
+        p.add_(g, alpha=-group["lr"])
+
+    def _multi_tensor(
+        self,
+        group: dict[str, Any],
+        t: int,
+        params: list[Tensor],
+        grads: list[Tensor],
+        states: list[dict[str, Any]],
+    ) -> None:
+        mu = group.get("momentum", 0.0)
+        if mu != 0:
+            if any(s.get("momentum_buffer") is None for s in states):
+                bufs = [g.detach().clone() for g in grads]
+                for s, b in zip(states, bufs, strict=True):
+                    s["momentum_buffer"] = b
+            else:
+                bufs = [s["momentum_buffer"] for s in states]
+                torch._foreach_mul_(bufs, mu)
+                torch._foreach_add_(bufs, grads, alpha=1 - group["dampening"])
+            grads = torch._foreach_add(grads, bufs, alpha=mu) if self.nesterov else bufs
+        torch._foreach_add_(params, grads, alpha=-group["lr"])
+
+
+class SGD(_MomentumFamily):
+    r"""Plain stochastic gradient descent; equals ``torch.optim.SGD`` with ``momentum=0``.
+
+    .. math::
+        g_t = \nabla f_t(x_t) + \lambda x_t, \qquad x_{t+1} = \Pi_F(x_t - \eta\, g_t)
+
+    with :math:`\eta` = ``lr``, :math:`\lambda` = ``weight_decay`` and :math:`\Pi_F` the Euclidean
+    projection onto the group's ``constraint`` (none by default).
+    """
+
+    update_rule = "x <- P(x - lr * g)"
+
+    hyperparameters = {"lr": interval(NON_NEGATIVE), "weight_decay": interval(NON_NEGATIVE)}
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float,
+        weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+    ) -> None:
+        super().__init__(
+            params, {"lr": lr, "weight_decay": weight_decay}, maximize=maximize, foreach=foreach
+        )
+
+
+class Momentum(_MomentumFamily):
+    r"""Heavy-ball momentum; equals ``torch.optim.SGD(momentum=..., dampening=...)``.
+
+    .. math::
+        b_1 = g_1, \quad b_t = \mu b_{t-1} + (1 - \tau) g_t, \qquad
+        x_{t+1} = \Pi_F(x_t - \eta\, b_t)
+
+    with :math:`\mu` = ``momentum``, :math:`\tau` = ``dampening``, :math:`\eta` = ``lr``.
+    State: ``momentum_buffer`` (:math:`b_t`).
+    """
+
+    update_rule = "b <- momentum * b + (1 - dampening) * g  (b_1 = g_1);  x <- P(x - lr * b)"
+
+    hyperparameters = {
+        "lr": interval(NON_NEGATIVE),
+        "momentum": interval(UNIT_HALF_OPEN),
+        "dampening": interval(UNIT),
+        "weight_decay": interval(NON_NEGATIVE),
+    }
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float,
+        momentum: float = 0.9,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+        }
+        super().__init__(params, defaults, maximize=maximize, foreach=foreach)
+
+
+class NAG(_MomentumFamily):
+    r"""Nesterov momentum; equals ``torch.optim.SGD(momentum=..., nesterov=True)``.
+
+    .. math::
+        b_1 = g_1, \quad b_t = \mu b_{t-1} + g_t, \qquad
+        x_{t+1} = \Pi_F(x_t - \eta\,(g_t + \mu b_t))
+
+    State: ``momentum_buffer`` (:math:`b_t`).
+    """
+
+    update_rule = "b <- momentum * b + g  (b_1 = g_1);  x <- P(x - lr * (g + momentum * b))"
+
+    nesterov = True
+    hyperparameters = {
+        "lr": interval(NON_NEGATIVE),
+        "momentum": interval(OPEN_UNIT),
+        "weight_decay": interval(NON_NEGATIVE),
+    }
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float,
+        momentum: float = 0.9,
+        weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+    ) -> None:
+        defaults = {"lr": lr, "momentum": momentum, "dampening": 0.0, "weight_decay": weight_decay}
+        super().__init__(params, defaults, maximize=maximize, foreach=foreach)

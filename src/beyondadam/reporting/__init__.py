@@ -1,0 +1,1 @@
+"""Reproduction report (work in progress)."""

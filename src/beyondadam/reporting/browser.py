@@ -1,0 +1,254 @@
+"""Open a report in headless Chromium and check it: every image loaded, no console error.
+
+Chromium is driven through the Chrome DevTools Protocol over ``--remote-debugging-port`` with the
+small ``websocket-client`` package (an optional dependency: ``pip install websocket-client``).
+Nothing is downloaded: the system's Chromium (Debian's ``chromium`` package) is used.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["BrowserCheck", "BrowserUnavailableError", "check_report", "find_chromium"]
+
+_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-extensions",
+    "--mute-audio",
+    "--hide-scrollbars",
+)
+
+
+class BrowserUnavailableError(RuntimeError):
+    """No Chromium binary, or the ``websocket-client`` package is missing."""
+
+
+@dataclass
+class BrowserCheck:
+    """What the browser saw."""
+
+    images: list[dict[str, Any]] = field(default_factory=list)
+    """One entry per ``<img>``: ``alt``, ``complete``, ``naturalWidth``, ``naturalHeight``."""
+    console_errors: list[str] = field(default_factory=list)
+    """Console errors, uncaught exceptions and error log entries (e.g. failed loads)."""
+    external_requests: list[str] = field(default_factory=list)
+    """Requests for anything other than the page itself and ``data:`` URIs."""
+    screenshot: Path | None = None
+    title: str = ""
+
+    @property
+    def broken_images(self) -> list[dict[str, Any]]:
+        """Images that did not load (incomplete or zero-sized)."""
+        return [i for i in self.images if not i["complete"] or i["naturalWidth"] <= 0]
+
+
+def find_chromium() -> str | None:
+    """Return the path of a Chromium binary (``BEYONDADAM_CHROMIUM`` overrides), or None."""
+    env = os.environ.get("BEYONDADAM_CHROMIUM")
+    if env:
+        return env if Path(env).is_file() else None
+    for cand in _CANDIDATES:
+        if Path(cand).is_file():
+            return cand
+    return shutil.which("chromium")
+
+
+class _Cdp:
+    """Minimal synchronous CDP session over one websocket."""
+
+    def __init__(self, ws_url: str, timeout: float) -> None:
+        import websocket  # websocket-client
+
+        self._ws = websocket.create_connection(ws_url, timeout=timeout, suppress_origin=True)
+        self._next = 0
+        self.events: list[dict[str, Any]] = []
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        self._next += 1
+        msg_id = self._next
+        self._ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self._ws.recv())
+            if msg.get("id") == msg_id:
+                if "error" in msg:
+                    raise RuntimeError(f"CDP {method} failed: {msg['error']}")
+                return msg.get("result", {})
+            if "method" in msg:
+                self.events.append(msg)
+
+    def wait_event(self, name: str, timeout: float) -> dict[str, Any]:
+        for ev in self.events:
+            if ev["method"] == name:
+                return ev
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = json.loads(self._ws.recv())
+            if "method" in msg:
+                self.events.append(msg)
+                if msg["method"] == name:
+                    return msg
+        raise TimeoutError(f"no {name} within {timeout} s")
+
+    def close(self) -> None:
+        self._ws.close()
+
+
+def _wait_port(profile_dir: Path, proc: subprocess.Popen[bytes], timeout: float) -> int:
+    marker = profile_dir / "DevToolsActivePort"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"chromium exited early with status {proc.returncode}")
+        if marker.is_file():
+            lines = marker.read_text().splitlines()
+            if lines and lines[0].strip().isdigit():
+                return int(lines[0])
+        time.sleep(0.05)
+    raise TimeoutError(f"chromium did not open its DevTools port within {timeout} s")
+
+
+def _page_ws_url(port: int, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=5) as resp:
+            targets = json.load(resp)
+        for t in targets:
+            if t.get("type") == "page" and t.get("webSocketDebuggerUrl"):
+                return t["webSocketDebuggerUrl"]
+        time.sleep(0.1)
+    raise TimeoutError("chromium opened no page target")
+
+
+def _console_errors(events: list[dict[str, Any]]) -> list[str]:
+    errors = []
+    for ev in events:
+        p = ev.get("params", {})
+        if ev["method"] == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+            errors.append(
+                " ".join(str(a.get("value", a.get("description", ""))) for a in p["args"])
+            )
+        elif ev["method"] == "Runtime.exceptionThrown":
+            errors.append(p.get("exceptionDetails", {}).get("text", "exception"))
+        elif ev["method"] == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
+            entry = p["entry"]
+            errors.append(f"{entry.get('source')}: {entry.get('text')} {entry.get('url', '')}")
+        elif ev["method"] == "Network.loadingFailed":
+            errors.append(f"network: {p.get('errorText')} ({p.get('type')})")
+    return errors
+
+
+_IMAGES_JS = """JSON.stringify(Array.from(document.images).map(i => ({
+  alt: i.alt, complete: i.complete, naturalWidth: i.naturalWidth,
+  naturalHeight: i.naturalHeight, scheme: i.src.split(':')[0]})))"""
+
+
+def check_report(
+    html_path: str | os.PathLike[str],
+    screenshot: str | os.PathLike[str] | None = None,
+    *,
+    chromium: str | None = None,
+    width: int = 1280,
+    max_height: int = 20000,
+    timeout: float = 60.0,
+) -> BrowserCheck:
+    """Load ``html_path`` in headless Chromium and report what loaded and what the console said.
+
+    Args:
+        html_path: The page to open (a local file).
+        screenshot: Where to save a full-page PNG screenshot (``None``: none).
+        chromium: Browser binary (default: :func:`find_chromium`).
+        width: Viewport width in CSS pixels.
+        max_height: Cap of the full-page screenshot's height.
+        timeout: Seconds to wait for the browser and the page.
+
+    Raises:
+        BrowserUnavailableError: Without a Chromium binary or the ``websocket-client`` package.
+
+    """
+    binary = chromium or find_chromium()
+    if binary is None:
+        raise BrowserUnavailableError(
+            "no Chromium found (looked for /usr/bin/chromium; Debian: apt-get install chromium; "
+            "or set BEYONDADAM_CHROMIUM)"
+        )
+    try:
+        import websocket  # noqa: F401
+    except ImportError as exc:
+        raise BrowserUnavailableError(
+            "the websocket-client package is needed to drive Chromium: pip install websocket-client"
+        ) from exc
+    url = Path(html_path).resolve().as_uri()
+    result = BrowserCheck()
+    with tempfile.TemporaryDirectory(prefix="beyondadam-chromium-") as profile:
+        cmd = [
+            binary,
+            *_FLAGS,
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            "--remote-allow-origins=*",
+            f"--window-size={width},900",
+            "about:blank",
+        ]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            port = _wait_port(Path(profile), proc, timeout)
+            cdp = _Cdp(_page_ws_url(port, timeout), timeout)
+            try:
+                for domain in ("Page", "Runtime", "Log", "Network"):
+                    cdp.call(f"{domain}.enable")
+                cdp.call("Page.navigate", url=url)
+                cdp.wait_event("Page.loadEventFired", timeout)
+                value = cdp.call("Runtime.evaluate", expression=_IMAGES_JS, returnByValue=True)
+                result.images = json.loads(value["result"]["value"])
+                title = cdp.call("Runtime.evaluate", expression="document.title")
+                result.title = title["result"].get("value", "")
+                for ev in cdp.events:
+                    if ev["method"] == "Network.requestWillBeSent":
+                        req_url = ev["params"]["request"]["url"]
+                        if not req_url.startswith(("data:", url)):
+                            result.external_requests.append(req_url)
+                if screenshot is not None:
+                    metrics = cdp.call("Page.getLayoutMetrics")
+                    size = metrics.get("cssContentSize") or metrics["contentSize"]
+                    height = int(min(max_height, max(900, size["height"])))
+                    cdp.call(
+                        "Emulation.setDeviceMetricsOverride",
+                        width=width,
+                        height=height,
+                        deviceScaleFactor=1,
+                        mobile=False,
+                    )
+                    shot = cdp.call("Page.captureScreenshot", format="png")
+                    path = Path(screenshot)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(base64.b64decode(shot["data"]))
+                    result.screenshot = path
+                result.console_errors = _console_errors(cdp.events)
+            finally:
+                cdp.close()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    return result

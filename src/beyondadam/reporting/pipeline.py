@@ -1,0 +1,346 @@
+"""Orchestration of ``beyondadam reproduce``: stages in order, resumable, then the report.
+
+Each stage writes into ``OUT/<stage id>/`` and stores its record in ``OUT/results.json`` as soon as
+it ends; a stage recorded as ``done`` is skipped when the reproduction is run again (and the
+experiments' own SQLite store resumes a training stage that was interrupted midway). Everything
+that can be checked before work starts is checked first (:func:`preflight`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import shlex
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from beyondadam.reporting import results as _results
+from beyondadam.reporting.environment import collect_environment
+from beyondadam.reporting.profiles import Profile
+from beyondadam.reporting.render import write_report
+from beyondadam.reporting.results import StageRecord
+
+__all__ = [
+    "STAGES",
+    "ReproduceError",
+    "ReproduceResult",
+    "Stage",
+    "StageContext",
+    "preflight",
+    "reproduce",
+    "rerender",
+]
+
+DATA_ENV = "BEYONDADAM_DATA"
+
+
+class ReproduceError(Exception):
+    """A problem found before any work was done (bad option, unusable directory, missing data)."""
+
+
+@dataclass
+class StageContext:
+    """What a stage function receives."""
+
+    profile: Profile
+    out_dir: Path
+    stage_dir: Path
+    data_dir: Path | None
+    executor: str
+    scheduler: str | None
+    workers: int | None
+    quiet: bool
+    log: Callable[[str], None]
+    command: str
+    """The command line that reruns the whole reproduction (for "how to run it" hints)."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the reproduction."""
+
+    id: str
+    title: str
+    run: Callable[[StageContext], StageRecord]
+    needs: str = "none"
+    """``"none"``, ``"mnist"`` (required: checked before work) or ``"cifar"`` (optional)."""
+
+
+def _stage_fn(name: str, *args: Any) -> Callable[[StageContext], StageRecord]:
+    """Late-bind to :mod:`beyondadam.reporting.collect` so importing this module stays light."""
+
+    def run(ctx: StageContext) -> StageRecord:
+        from beyondadam.reporting import collect
+
+        return getattr(collect, name)(ctx, *args)
+
+    run.__name__ = f"{name}{args}"
+    return run
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("figure1_online", "Figure 1, online problem", _stage_fn("run_figure1", "online")),
+    Stage(
+        "figure1_stochastic", "Figure 1, stochastic problem", _stage_fn("run_figure1", "stochastic")
+    ),
+    Stage("theorem1", "Theorem 1 example", _stage_fn("run_theorem1")),
+    Stage("atlas", "Convergence atlas over (β1, β2)", _stage_fn("run_atlas")),
+    Stage(
+        "mnist_logreg",
+        "MNIST logistic regression",
+        _stage_fn("run_training", "mnist_logreg"),
+        "mnist",
+    ),
+    Stage("mnist_mlp", "MNIST 1-hidden-layer MLP", _stage_fn("run_training", "mnist_mlp"), "mnist"),
+    Stage("cifarnet", "CIFARNET on CIFAR-10", _stage_fn("run_training", "cifarnet"), "cifar"),
+)
+
+
+@dataclass
+class ReproduceResult:
+    """What :func:`reproduce` returns."""
+
+    out_dir: Path
+    report_md: Path
+    report_html: Path
+    data: dict[str, Any]
+    ran: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def _check_writable(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        probe = out_dir / ".beyondadam-write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise ReproduceError(
+            f"cannot write to the output directory {out_dir}: {exc.strerror or exc}. "
+            "Pick another one with --out DIR."
+        ) from exc
+
+
+def preflight(
+    profile: Profile,
+    out_dir: Path,
+    data_dir: Path | None,
+    stages: Sequence[Stage],
+    fresh: bool = False,
+) -> dict[str, Any]:
+    """Check everything that can fail before work starts; return the stored state to resume.
+
+    Raises:
+        ReproduceError: Unwritable output directory, a stored run of another profile, or MNIST
+            files missing while an MNIST stage is selected (naming the files and where they go).
+
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReproduceError(f"--out {out_dir} exists and is not a directory")
+    _check_writable(out_dir)
+    try:
+        state = _results.load(out_dir)
+    except ValueError as exc:
+        raise ReproduceError(f"{exc}. Use --fresh to start over in this directory.") from exc
+    stored = state.get("profile")
+    if fresh:
+        state = {"schema_version": _results.SCHEMA_VERSION, "stages": {}}
+    elif stored and stored != _results.jsonable(profile.as_dict()):
+        raise ReproduceError(
+            f"{out_dir} holds a reproduction with another profile "
+            f"({stored.get('name')!r}, or the same name with other settings); "
+            "use another --out, or --fresh to redo every stage here."
+        )
+    if any(s.needs == "mnist" for s in stages):
+        from beyondadam.reporting import collect
+
+        if data_dir is None:
+            raise ReproduceError(
+                "no data directory: pass --data-dir DIR or set BEYONDADAM_DATA. "
+                + collect.mnist_help(None)
+            )
+        missing = collect.mnist_missing(data_dir)
+        if missing:
+            raise ReproduceError(
+                f"MNIST files missing in {collect.mnist_dir(data_dir)}: {', '.join(missing)}. "
+                + collect.mnist_help(data_dir)
+            )
+    return state
+
+
+def _command_line(profile: Profile, out_dir: Path, data_dir: Path | None) -> str:
+    parts = ["beyondadam", "reproduce", "--profile", profile.name, "--out", str(out_dir)]
+    if data_dir is not None:
+        parts += ["--data-dir", str(data_dir)]
+    return shlex.join(parts)
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def reproduce(
+    profile: Profile,
+    out_dir: str | os.PathLike[str],
+    data_dir: str | os.PathLike[str] | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    quiet: bool = False,
+    only: Sequence[str] | None = None,
+    fresh: bool = False,
+    stages: Sequence[Stage] = STAGES,
+    log: Callable[[str], None] | None = None,
+) -> ReproduceResult:
+    """Run the reproduction's stages in order and write the report.
+
+    Args:
+        profile: How much to run (:data:`~beyondadam.reporting.profiles.QUICK` or ``PAPER``).
+        out_dir: Output directory; ``results.json``, ``report.md``, ``report.html`` and one
+            folder per stage go there. Reusing it resumes: stages already done are skipped.
+        data_dir: Folder holding ``mnist/`` (and optionally ``cifar-10-batches-bin/``); defaults
+            to the ``BEYONDADAM_DATA`` environment variable.
+        executor: Where training runs execute (``"local"`` or ``"dask"``; see
+            :mod:`beyondadam.experiments`).
+        scheduler: Dask scheduler address for ``executor="dask"``.
+        workers: Worker processes for the executor (``None``: its default).
+        quiet: No progress messages.
+        only: Run only the stages with these ids (others keep what is stored).
+        fresh: Ignore stored stage states and redo every selected stage.
+        stages: The stage list (tests pass their own).
+        log: Where progress messages go (default: stderr).
+
+    Raises:
+        ReproduceError: Before any work, when :func:`preflight` finds a problem.
+
+    """
+    out = Path(out_dir).expanduser().resolve()
+    if data_dir is None and os.environ.get(DATA_ENV):
+        data_dir = os.environ[DATA_ENV]
+    data = Path(data_dir).expanduser().resolve() if data_dir is not None else None
+    if only:
+        known = {s.id for s in stages}
+        unknown = [s for s in only if s not in known]
+        if unknown:
+            raise ReproduceError(
+                f"unknown stage(s) {', '.join(unknown)}; stages: {', '.join(sorted(known))}"
+            )
+        selected = [s for s in stages if s.id in only]
+    else:
+        selected = list(stages)
+    if executor == "dask" and not scheduler:
+        raise ReproduceError("--executor dask needs --scheduler tcp://HOST:PORT")
+    state = preflight(profile, out, data, selected, fresh=fresh)
+
+    def _default_log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    emit = log or _default_log
+
+    def say(msg: str) -> None:
+        if not quiet:
+            emit(msg)
+
+    command = _command_line(profile, out, data)
+    state["profile"] = profile.as_dict()
+    state["seeds"] = profile.seeds()
+    state["command"] = command
+    state.setdefault("started", _now())
+    state["environment"] = collect_environment()
+    state["data_dir"] = str(data) if data is not None else None
+    stored = state.setdefault("stages", {})
+    # keep the stage order of ``stages`` in the stored mapping
+    state["stages"] = {s.id: stored[s.id] for s in stages if s.id in stored}
+    _results.save(out, state)
+
+    result = ReproduceResult(out, out / "report.md", out / "report.html", state)
+    t_start = time.perf_counter()
+    started = _now()
+    n = len(selected)
+    for i, stage in enumerate(selected, 1):
+        rec = state["stages"].get(stage.id)
+        if rec and rec.get("status") == "done":
+            say(f"[{i}/{n}] {stage.title}: done in a previous run, skipped")
+            result.skipped.append(stage.id)
+            continue
+        say(f"[{i}/{n}] {stage.title} ...")
+        stage_dir = out / stage.id
+        stage_dir.mkdir(parents=True, exist_ok=True)
+        ctx = StageContext(
+            profile, out, stage_dir, data, executor, scheduler, workers, quiet, say, command
+        )
+        t0 = time.perf_counter()
+        try:
+            record = stage.run(ctx)
+        except KeyboardInterrupt:
+            say(f"interrupted during {stage.title}; rerun the same command to resume: {command}")
+            raise
+        except Exception as exc:  # a failed stage must not lose the others' results
+            record = StageRecord(
+                status="failed",
+                reason=f"{type(exc).__name__}: {exc}",
+                notes=[traceback.format_exc(limit=3)[-1500:]],
+                command=command,
+            )
+            result.failed.append(stage.id)
+            say(f"[{i}/{n}] {stage.title}: FAILED: {type(exc).__name__}: {exc}")
+        record.title = record.title or stage.title
+        record.wall_s = round(time.perf_counter() - t0, 2)
+        state["stages"][stage.id] = record.as_dict()
+        # re-sort into stage order
+        state["stages"] = {s.id: state["stages"][s.id] for s in stages if s.id in state["stages"]}
+        _results.save(out, state)
+        if record.status == "done":
+            result.ran.append(stage.id)
+            say(f"[{i}/{n}] {stage.title}: done in {record.wall_s:.1f} s")
+        elif record.status == "not run":
+            say(f"[{i}/{n}] {stage.title}: not run: {record.reason}")
+
+    state["finished"] = _now()
+    state.setdefault("invocations", []).append(
+        {
+            "started": started,
+            "finished": state["finished"],
+            "wall_s": round(time.perf_counter() - t_start, 2),
+            "ran": result.ran,
+            "skipped": result.skipped,
+            "failed": result.failed,
+        }
+    )
+    state["wall_s"] = round(
+        sum(
+            r.get("wall_s") or 0.0
+            for r in state["stages"].values()
+            if isinstance(r.get("wall_s"), (int, float))
+        ),
+        2,
+    )
+    _results.save(out, state)
+    result.report_md, result.report_html = write_report(state, out)
+    say(f"report: {result.report_html}")
+    return result
+
+
+def rerender(out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Re-render ``report.md`` and ``report.html`` from ``out_dir/results.json`` alone.
+
+    Raises:
+        ReproduceError: If there is no ``results.json`` in ``out_dir`` or it cannot be read.
+
+    """
+    out = Path(out_dir)
+    if not (out / _results.RESULTS_FILE).is_file():
+        raise ReproduceError(
+            f"no {_results.RESULTS_FILE} in {out}: run `beyondadam reproduce --out {out}` first"
+        )
+    try:
+        data = _results.load(out)
+    except ValueError as exc:
+        raise ReproduceError(str(exc)) from exc
+    return write_report(data, out)

@@ -1,0 +1,40 @@
+"""Matplotlib helpers shared by the figure modules (Agg backend, PNG and SVG output)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+
+def pyplot():
+    """Return ``matplotlib.pyplot`` on the non-interactive Agg backend."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save(fig, outdir: Path, stem: str, formats: Iterable[str]) -> list[Path]:
+    """Save ``fig`` as ``outdir/stem.<fmt>`` for each format and close it."""
+    paths = []
+    for fmt in formats:
+        path = outdir / f"{stem}.{fmt}"
+        fig.savefig(path, dpi=130, bbox_inches="tight")
+        paths.append(path)
+    pyplot().close(fig)
+    return paths
+
+
+def write_table(frame, outdir: Path, stem: str, data_format: str) -> Path:
+    """Write a DataFrame as CSV or Parquet."""
+    if data_format == "csv":
+        path = outdir / f"{stem}.csv"
+        frame.to_csv(path, index=False)
+    elif data_format == "parquet":
+        path = outdir / f"{stem}.parquet"
+        frame.to_parquet(path, index=False)
+    else:
+        raise ValueError(f"data_format must be 'csv' or 'parquet', got {data_format!r}")
+    return path

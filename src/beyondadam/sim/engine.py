@@ -1,0 +1,323 @@
+"""Batch simulation: many (optimizer, hyperparameters, problem, seed) configurations at once.
+
+:func:`run_batch` validates a list of :class:`Config`, groups them into blocks that share an
+update rule and a gradient sequence, and runs the compiled kernel of
+:mod:`beyondadam.sim._kernels` over all cores.  Memory is bounded: the state is a few float64 per
+configuration and the iterate x and the average regret R_t / t are recorded only at the
+checkpoints (log-spaced by default, every step on request for short horizons).
+
+Conventions: the start point is ``Config.x0`` (0.0 by default, the centre of F = [-1, 1]); step
+t = 1, 2, ... evaluates g_t at x_t, adds g_t (x_t - x*) to the regret, then updates and projects
+onto [-1, 1].  The value recorded at checkpoint t is the iterate after t steps (x_{t+1}, what
+``param.item()`` reads after t calls of ``step()``) and R_t / t.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from beyondadam.sim import optimizers as O
+from beyondadam.sim.optimizers import OptimizerSpec
+from beyondadam.sim.problems import Problem, seed_key
+
+SCHEDULES = ("inverse_sqrt", "constant")
+MAX_RECORDED = 50_000_000  # recorded values per array (x and regret), i.e. 400 MB each
+_BLOCK = 64
+
+
+@dataclass(frozen=True)
+class Config:
+    """One simulated run.
+
+    Attributes:
+        optimizer: the update rule and its hyperparameters.
+        problem: the loss sequence.
+        schedule: ``"inverse_sqrt"`` (lr_t = lr / sqrt(t), the paper's choice) or ``"constant"``.
+        seed: the seed of a stochastic problem's draws (ignored by online problems).
+        x0: the start point x_1 in [-1, 1].
+    """
+
+    optimizer: OptimizerSpec
+    problem: Problem
+    schedule: str = "inverse_sqrt"
+    seed: int = 0
+    x0: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.optimizer, OptimizerSpec):
+            raise ValueError(f"optimizer must be an OptimizerSpec, got {self.optimizer!r}")
+        if not isinstance(self.problem, Problem):
+            raise ValueError(f"problem must be a Problem, got {self.problem!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(
+                f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
+            )
+        seed_key(self.seed)  # validates the seed
+        x0 = float(self.x0)
+        if not (-1.0 <= x0 <= 1.0):
+            raise ValueError(f"x0 must be a finite number in [-1, 1], got {self.x0!r}")
+
+    @property
+    def label(self) -> str:
+        """A short label for tables and legends."""
+        return self.optimizer.label
+
+
+@dataclass
+class Result:
+    """The outcome of :func:`run_batch`.
+
+    Attributes:
+        configs: the configurations, in the order given.
+        horizon: the number of steps T.
+        steps: the checkpoint steps, shape (K,), increasing, the last one T.
+        x: the iterate after each checkpoint step, shape (n, K).
+        avg_regret: R_t / t at each checkpoint step, shape (n, K).
+        seconds: wall-clock compute time of the kernel (compilation excluded).
+    """
+
+    configs: list[Config]
+    horizon: int
+    steps: np.ndarray
+    x: np.ndarray
+    avg_regret: np.ndarray
+    seconds: float = 0.0
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def final_x(self) -> np.ndarray:
+        """x after T steps, shape (n,)."""
+        return self.x[:, -1]
+
+    @property
+    def final_avg_regret(self) -> np.ndarray:
+        """R_T / T, shape (n,)."""
+        return self.avg_regret[:, -1]
+
+    @property
+    def config_steps_per_second(self) -> float:
+        """Throughput of the kernel: configurations times steps per second."""
+        return len(self.configs) * self.horizon / self.seconds if self.seconds > 0 else math.nan
+
+    def to_frame(self):
+        """A long pandas DataFrame: config, optimizer, problem, seed, step, x, avg_regret."""
+        import pandas as pd
+
+        n, k = self.x.shape
+        idx = np.repeat(np.arange(n), k)
+        return pd.DataFrame(
+            {
+                "config": idx,
+                "optimizer": np.repeat([c.label for c in self.configs], k),
+                "problem": np.repeat([c.problem.name for c in self.configs], k),
+                "seed": np.repeat([c.seed for c in self.configs], k),
+                "step": np.tile(self.steps, n),
+                "x": self.x.ravel(),
+                "avg_regret": self.avg_regret.ravel(),
+            }
+        )
+
+
+def check_horizon(horizon: object) -> int:
+    """Validate a horizon T (an integer >= 1)."""
+    if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer):
+        if isinstance(horizon, float) and horizon.is_integer() and horizon >= 1:
+            return int(horizon)
+        raise ValueError(f"horizon must be an integer >= 1, got {horizon!r}")
+    if horizon < 1:
+        raise ValueError(f"horizon must be an integer >= 1, got {horizon!r}")
+    return int(horizon)
+
+
+def log_checkpoints(horizon: int, count: int = 200) -> np.ndarray:
+    """About ``count`` log-spaced steps in [1, horizon], always including 1 and horizon."""
+    horizon = check_horizon(horizon)
+    if count < 2:
+        raise ValueError(f"count must be >= 2, got {count!r}")
+    pts = np.unique(np.rint(np.geomspace(1, horizon, count)).astype(np.int64))
+    return np.union1d(pts, [1, horizon]).astype(np.int64)
+
+
+def _checkpoints(checkpoints, horizon: int, n: int) -> np.ndarray:
+    if checkpoints is None:
+        ck = log_checkpoints(horizon)
+    elif isinstance(checkpoints, str):
+        if checkpoints != "all":
+            raise ValueError(f"checkpoints must be None, 'all', an int or steps, got {checkpoints!r}")
+        ck = np.arange(1, horizon + 1, dtype=np.int64)
+    elif isinstance(checkpoints, int | np.integer):
+        ck = log_checkpoints(horizon, int(checkpoints))
+    else:
+        ck = np.asarray(checkpoints)
+        if ck.ndim != 1 or ck.size == 0 or not np.issubdtype(ck.dtype, np.integer):
+            raise ValueError("checkpoints must be a non-empty 1-D sequence of integer steps")
+        if ck.min() < 1 or ck.max() > horizon:
+            raise ValueError(f"checkpoint steps must be in [1, horizon={horizon}]")
+        ck = np.union1d(ck.astype(np.int64), [horizon])
+    if n * ck.size > MAX_RECORDED:
+        raise ValueError(
+            f"recording {ck.size} checkpoints for {n} configurations exceeds {MAX_RECORDED} "
+            "values; use log-spaced checkpoints for long horizons"
+        )
+    return ck
+
+
+@dataclass
+class _Packed:
+    order: np.ndarray
+    blocks: dict
+    P: np.ndarray
+    S: np.ndarray
+    X: np.ndarray
+    R: np.ndarray
+
+
+def _pack(configs: Sequence[Config], block: int) -> _Packed:
+    n = len(configs)
+    packed = [c.optimizer.pack() for c in configs]
+    keys = []
+    for c, (kind, flags, _) in zip(configs, packed, strict=True):
+        pr = c.problem
+        seed = c.seed if pr.stochastic else 0
+        keys.append((kind, flags, SCHEDULES.index(c.schedule), pr.code, pr.big, pr.small,
+                     pr.period, pr.phase, pr.p, seed, pr.optimum))  # fmt: skip
+    groups: dict[tuple, list[int]] = {}
+    for i, k in enumerate(keys):
+        groups.setdefault(k, []).append(i)
+    order: list[int] = []
+    cols: dict[str, list] = {k: [] for k in (
+        "start", "stop", "kind", "flags", "sched", "pcode", "big", "small", "period", "phase",
+        "prob", "key", "xstar")}  # fmt: skip
+    for k, members in groups.items():
+        for lo in range(0, len(members), block):
+            chunk = members[lo : lo + block]
+            cols["start"].append(len(order))
+            order.extend(chunk)
+            cols["stop"].append(len(order))
+            kind, flags, sched, pcode, big, small, period, phase, p, seed, xstar = k
+            for name, val in zip(
+                ("kind", "flags", "sched", "pcode", "big", "small", "period", "phase", "prob",
+                 "key", "xstar"),
+                (kind, flags, sched == 0, pcode, big, small, period, phase, p, seed_key(seed),
+                 xstar),
+                strict=True,
+            ):  # fmt: skip
+                cols[name].append(val)
+    ints = ("start", "stop", "kind", "flags", "sched", "pcode", "period", "phase")
+    blocks = {
+        name: np.asarray(
+            v,
+            dtype=np.int64 if name in ints else (np.uint64 if name == "key" else np.float64),
+        )
+        for name, v in cols.items()
+    }
+    order_a = np.asarray(order, dtype=np.int64)
+    P = np.empty((O.N_PARAMS, n), dtype=np.float64)
+    S = np.zeros((8, n), dtype=np.float64)[:6].copy()
+    for pos, i in enumerate(order_a):
+        kind, _, row = packed[i]
+        P[:, pos] = row
+        if kind == O.ADAGRAD:
+            S[0, pos] = row[O.R_INIT]
+        elif kind in (O.ADAM, O.NADAM):
+            S[2, pos] = S[3, pos] = 1.0
+        else:
+            S[3, pos] = S[4, pos] = S[5, pos] = 1.0
+    X = np.asarray([float(configs[i].x0) for i in order_a], dtype=np.float64)
+    R = np.zeros(n, dtype=np.float64)
+    return _Packed(order_a, blocks, P, S, X, R)
+
+
+def _call(pk: _Packed, t0: int, t1: int, ck: np.ndarray, ci0: int, outX, outR) -> None:
+    from beyondadam.sim._kernels import run_segment
+
+    b = pk.blocks
+    run_segment(
+        t0, t1, b["start"], b["stop"], b["kind"], b["flags"], b["sched"], b["pcode"], b["big"],
+        b["small"], b["period"], b["phase"], b["prob"], b["key"], b["xstar"], pk.P, pk.S, pk.X,
+        pk.R, ck, ci0, outX, outR,
+    )  # fmt: skip
+
+
+_WARM = False
+
+
+def warmup() -> None:
+    """Compile (or load from the numba cache) the kernel, so that timings exclude compilation."""
+    global _WARM
+    if _WARM:
+        return
+    from beyondadam.sim.problems import bernoulli
+
+    cfg = Config(OptimizerSpec("SGD", {"lr": 0.1}), bernoulli(1.0, 1.0, 0.5))
+    pk = _pack([cfg], 1)
+    ck = np.array([1], dtype=np.int64)
+    out = np.zeros((1, 1))
+    _call(pk, 1, 2, ck, 0, out, out.copy())
+    _WARM = True
+
+
+def run_batch(
+    configs: Sequence[Config],
+    horizon: int,
+    checkpoints: None | int | str | Sequence[int] | np.ndarray = None,
+    *,
+    progress: bool = False,
+    block: int = _BLOCK,
+    segment: int | None = None,
+) -> Result:
+    """Simulate every configuration for ``horizon`` steps and return a :class:`Result`.
+
+    Args:
+        configs: the configurations (any mix of optimizers, problems, schedules and seeds).
+        horizon: the number of steps T >= 1.
+        checkpoints: ``None`` for ~200 log-spaced steps, an int for that many log-spaced steps,
+            ``"all"`` for every step (short horizons only), or explicit steps in [1, T]; T is
+            always recorded.
+        progress: show a tqdm progress bar over steps.
+        block: configurations per work unit (a block shares the update rule and gradients).
+        segment: steps per kernel call (default: about 1e8 configuration-steps).
+    """
+    configs = list(configs)
+    if not configs:
+        raise ValueError("configs must contain at least one Config")
+    for c in configs:
+        if not isinstance(c, Config):
+            raise ValueError(f"configs must be Config instances, got {c!r}")
+    horizon = check_horizon(horizon)
+    if block < 1:
+        raise ValueError(f"block must be >= 1, got {block!r}")
+    n = len(configs)
+    ck = _checkpoints(checkpoints, horizon, n)
+    pk = _pack(configs, block)
+    outX = np.empty((n, ck.size), dtype=np.float64)
+    outR = np.empty((n, ck.size), dtype=np.float64)
+    warmup()
+    if segment is None:
+        segment = max(1, min(horizon, int(1e8 // n)))
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=horizon, unit="step", unit_scale=True, desc=f"{n} configs")
+    seconds = 0.0
+    t0 = 1
+    while t0 <= horizon:
+        t1 = min(horizon + 1, t0 + segment)
+        ci0 = int(np.searchsorted(ck, t0))
+        start = time.perf_counter()
+        _call(pk, t0, t1, ck, ci0, outX, outR)
+        seconds += time.perf_counter() - start
+        if bar is not None:
+            bar.update(t1 - t0)
+        t0 = t1
+    if bar is not None:
+        bar.close()
+    inv = np.empty_like(pk.order)
+    inv[pk.order] = np.arange(n)
+    return Result(configs, horizon, ck, outX[inv], outR[inv], seconds)

@@ -1,0 +1,159 @@
+import copy
+
+import pytest
+
+from beyondadam.reporting.claims import (
+    CLAIMS,
+    HOLDS,
+    NOT_RUN,
+    NOT_SUPPORTED,
+    VERDICTS,
+    ClaimOutcome,
+    evaluate_claims,
+)
+from beyondadam.reporting.sample import sample_results
+
+
+def _by_id(stages):
+    return {c.id: o for c, o in evaluate_claims(stages)}
+
+
+@pytest.fixture
+def stages():
+    return copy.deepcopy(sample_results()["stages"])
+
+
+def test_claims_cover_the_issue():
+    ids = [c.id for c in CLAIMS]
+    assert len(ids) == len(set(ids))
+    for needed in (
+        "online-x",
+        "online-regret",
+        "stochastic-x",
+        "stochastic-regret",
+        "theorem1",
+        "mnist-logreg-train",
+        "mnist-mlp-train",
+        "cifarnet-train",
+        "cifarnet-test",
+        "not-in-general",
+    ):
+        assert needed in ids
+    for c in CLAIMS:
+        assert c.statement
+        assert c.criterion
+        assert c.source
+
+
+def test_sample_verdicts(stages):
+    out = _by_id(stages)
+    assert all(o.verdict in VERDICTS for o in out.values())
+    assert out["online-x"].verdict == HOLDS
+    assert out["online-regret"].verdict == HOLDS
+    assert out["theorem1"].verdict == HOLDS
+    assert out["mnist-logreg-train"].verdict == HOLDS
+    # the sample's MLP difference is smaller than the seed spread
+    assert out["mnist-mlp-train"].verdict == NOT_SUPPORTED
+    assert out["mnist-mlp-train"].detail == "difference inside the seed spread"
+    assert out["cifarnet-train"].verdict == NOT_RUN
+    assert "CIFAR-10 not found" in out["cifarnet-train"].detail
+    assert out["not-in-general"].verdict == HOLDS
+
+
+def test_online_x_flips_with_adam_final_iterate(stages):
+    stages["figure1_online"]["numbers"]["optimizers"]["adam"]["x_T"] = -0.999
+    out = _by_id(stages)["online-x"]
+    assert out.verdict == NOT_SUPPORTED
+    assert "Adam" in out.detail
+    assert "-0.9990" in out.measured
+
+
+def test_online_x_flips_with_amsgrad_final_iterate(stages):
+    stages["figure1_online"]["numbers"]["optimizers"]["amsgrad"]["x_T"] = 0.5
+    assert _by_id(stages)["online-x"].verdict == NOT_SUPPORTED
+
+
+def test_regret_claims(stages):
+    adam = stages["figure1_stochastic"]["numbers"]["optimizers"]["adam"]
+    adam["avg_regret_T"], adam["avg_regret_half"] = 0.001, 0.05  # Adam's regret vanishing too
+    out = _by_id(stages)["stochastic-regret"]
+    assert out.verdict == NOT_SUPPORTED
+    assert "Adam" in out.detail
+    stages = copy.deepcopy(sample_results()["stages"])
+    ams = stages["figure1_online"]["numbers"]["optimizers"]["amsgrad"]
+    ams["avg_regret_T"], ams["avg_regret_half"] = 0.2, 0.2  # AMSGrad's does not vanish
+    out = _by_id(stages)["online-regret"]
+    assert out.verdict == NOT_SUPPORTED
+    assert "AMSGrad" in out.detail
+
+
+def test_theorem1_needs_every_c(stages):
+    stages["theorem1"]["numbers"]["cases"][1]["x_T_adam"] = -1.0
+    out = _by_id(stages)["theorem1"]
+    assert out.verdict == NOT_SUPPORTED
+    assert "C=5" in out.detail
+    stages["theorem1"]["numbers"]["cases"] = [{"C": 1.5, "x_T_adam": 1.0}]
+    assert _by_id(stages)["theorem1"].verdict == NOT_RUN
+
+
+def test_training_claim_verdicts(stages):
+    ams = stages["mnist_logreg"]["numbers"]["optimizers"]["amsgrad"]
+    ams["final_train_loss"] = [0.40, 0.41, 0.405]  # now clearly above Adam's ~0.30
+    out = _by_id(stages)["mnist-logreg-train"]
+    assert out.verdict == NOT_SUPPORTED
+    assert out.detail == "Adam's is lower, beyond the seed spread"
+    ams["final_train_loss"] = [0.301, 0.299, 0.302]  # inside the spread
+    out = _by_id(stages)["mnist-logreg-train"]
+    assert out.detail == "difference inside the seed spread"
+    ams["final_train_loss"] = [0.2]
+    stages["mnist_logreg"]["numbers"]["optimizers"]["adam"]["final_train_loss"] = [0.3]
+    out = _by_id(stages)["mnist-logreg-train"]
+    assert out.verdict == NOT_SUPPORTED
+    assert "single seed" in out.detail
+
+
+def test_cifar_claims_when_run(stages):
+    stages["cifarnet"] = copy.deepcopy(stages["mnist_logreg"])
+    stages["cifarnet"]["numbers"]["n_test"] = 1000
+    out = _by_id(stages)
+    assert out["cifarnet-train"].verdict == HOLDS
+    assert out["cifarnet-test"].verdict in (HOLDS, NOT_SUPPORTED)
+    assert "1,000 images" in out["cifarnet-test"].measured
+
+
+def test_not_in_general(stages):
+    for sid in ("mnist_logreg", "mnist_mlp"):
+        opts = stages[sid]["numbers"]["optimizers"]
+        opts["adam"] = {
+            "final_train_loss": [0.5, 0.51, 0.52],
+            "final_test_loss": [0.5, 0.51, 0.52],
+            "final_test_accuracy": [0.80, 0.81, 0.80],
+        }
+        opts["amsgrad"] = {
+            "final_train_loss": [0.1, 0.11, 0.12],
+            "final_test_loss": [0.1, 0.11, 0.12],
+            "final_test_accuracy": [0.95, 0.96, 0.95],
+        }
+    out = _by_id(stages)["not-in-general"]
+    assert out.verdict == NOT_SUPPORTED
+    assert "in 6" in out.measured
+    for sid in ("mnist_logreg", "mnist_mlp"):
+        stages[sid]["status"] = "not run"
+    assert _by_id(stages)["not-in-general"].verdict == NOT_RUN
+
+
+def test_missing_stage_and_incomplete_numbers(stages):
+    del stages["figure1_online"]
+    out = _by_id(stages)["online-x"]
+    assert out.verdict == NOT_RUN
+    assert "not selected" in out.detail
+    del stages["figure1_stochastic"]["numbers"]["optimizers"]["adam"]
+    out = _by_id(stages)["stochastic-x"]
+    assert out.verdict == NOT_RUN
+    assert "incomplete" in out.detail
+
+
+def test_outcome_validates_verdict():
+    with pytest.raises(ValueError):
+        ClaimOutcome("maybe", "x")
+    assert ClaimOutcome(NOT_SUPPORTED, "x", "why").verdict_text == "not supported (why)"

@@ -1,0 +1,198 @@
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from beyondadam.cli import main
+from beyondadam.reporting import collect
+from beyondadam.reporting.pipeline import STAGES, ReproduceError, Stage, reproduce
+from beyondadam.reporting.profiles import PAPER, PROFILES, QUICK, get_profile
+from beyondadam.reporting.results import FigureRecord, StageRecord
+
+MNIST = collect.MNIST_FILES
+
+
+def _fake_stages(calls, fail=()):
+    def make(sid):
+        def run(ctx):
+            calls.append(sid)
+            if sid in fail:
+                raise RuntimeError(f"boom in {sid}")
+            assert ctx.stage_dir == ctx.out_dir / sid
+            assert ctx.stage_dir.is_dir()
+            (ctx.stage_dir / "fig.svg").write_text(
+                '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
+            )
+            return StageRecord(
+                status="done",
+                numbers={"value": len(calls)},
+                figures=[FigureRecord(path=f"{sid}/fig.svg", title=sid)],
+            )
+
+        return run
+
+    return [Stage(sid, sid.title(), make(sid)) for sid in ("one", "two", "three")]
+
+
+def test_stages_run_in_order_and_resume(tmp_path):
+    calls = []
+    logs = []
+    res = reproduce(QUICK, tmp_path / "out", stages=_fake_stages(calls), log=logs.append)
+    assert calls == ["one", "two", "three"]
+    assert res.ran == ["one", "two", "three"]
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert list(data["stages"]) == ["one", "two", "three"]
+    assert all(r["status"] == "done" and r["wall_s"] >= 0 for r in data["stages"].values())
+    assert data["profile"]["name"] == "quick"
+    assert data["environment"]["versions"]["python"]
+    assert res.report_html.is_file()
+    assert res.report_md.is_file()
+    assert any("[1/3] One" in m for m in logs)
+
+    # a rerun skips what is stored as done; an interrupted stage (not stored) reruns
+    del data["stages"]["two"]
+    (tmp_path / "out" / "results.json").write_text(json.dumps(data))
+    calls.clear()
+    res = reproduce(QUICK, tmp_path / "out", stages=_fake_stages(calls), log=logs.append)
+    assert calls == ["two"]
+    assert res.skipped == ["one", "three"]
+    stored = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert list(stored["stages"]) == ["one", "two", "three"]
+
+
+def test_quiet_prints_nothing(tmp_path):
+    logs = []
+    reproduce(QUICK, tmp_path, stages=_fake_stages([]), quiet=True, log=logs.append)
+    assert logs == []
+
+
+def test_failed_stage_does_not_stop_the_others(tmp_path):
+    calls = []
+    res = reproduce(QUICK, tmp_path, stages=_fake_stages(calls, fail={"two"}), quiet=True)
+    assert calls == ["one", "two", "three"]
+    assert res.failed == ["two"]
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["stages"]["two"]["status"] == "failed"
+    assert "boom in two" in data["stages"]["two"]["reason"]
+    # the failed stage is retried on the next run
+    calls.clear()
+    reproduce(QUICK, tmp_path, stages=_fake_stages(calls), quiet=True)
+    assert calls == ["two"]
+
+
+def test_only_and_fresh(tmp_path):
+    calls = []
+    reproduce(QUICK, tmp_path, stages=_fake_stages(calls), only=["two"], quiet=True)
+    assert calls == ["two"]
+    with pytest.raises(ReproduceError, match="unknown stage"):
+        reproduce(QUICK, tmp_path, stages=_fake_stages(calls), only=["nope"], quiet=True)
+    calls.clear()
+    reproduce(QUICK, tmp_path, stages=_fake_stages(calls), quiet=True)
+    assert calls == ["one", "three"]
+    calls.clear()
+    reproduce(QUICK, tmp_path, stages=_fake_stages(calls), quiet=True, fresh=True)
+    assert calls == ["one", "two", "three"]
+
+
+def test_other_profile_in_out_dir_is_refused(tmp_path):
+    reproduce(QUICK, tmp_path, stages=_fake_stages([]), quiet=True)
+    with pytest.raises(ReproduceError, match="another profile"):
+        reproduce(PAPER, tmp_path, stages=_fake_stages([]), quiet=True)
+
+
+def test_unwritable_out_dir(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ReproduceError, match="cannot write to the output directory"):
+        reproduce(QUICK, blocker / "out", stages=_fake_stages([]), quiet=True)
+    with pytest.raises(ReproduceError, match="not a directory"):
+        reproduce(QUICK, blocker, stages=_fake_stages([]), quiet=True)
+
+
+def _mnist_stage(calls):
+    return [Stage("mnist_logreg", "MNIST", lambda ctx: calls.append(1), needs="mnist")]
+
+
+def test_missing_mnist_files_are_named_before_work(tmp_path, monkeypatch):
+    monkeypatch.delenv("BEYONDADAM_DATA", raising=False)
+    calls = []
+    data = tmp_path / "data"
+    (data / "mnist").mkdir(parents=True)
+    (data / "mnist" / MNIST[0]).write_bytes(b"")
+    with pytest.raises(ReproduceError) as err:
+        reproduce(QUICK, tmp_path / "out", data_dir=data, stages=_mnist_stage(calls))
+    msg = str(err.value)
+    assert all(name in msg for name in MNIST[1:])
+    assert MNIST[0] + "," not in msg.split("missing in")[1].split(".")[0]
+    assert str(data / "mnist") in msg
+    assert calls == []
+    with pytest.raises(ReproduceError, match="no data directory"):
+        reproduce(QUICK, tmp_path / "out", stages=_mnist_stage(calls))
+
+
+def test_cifar_status(tmp_path):
+    ok, why = collect.cifar_status(tmp_path)
+    assert not ok
+    assert "not found" in why
+    folder = tmp_path / collect.CIFAR_DIR
+    folder.mkdir()
+    for name in collect.CIFAR_TRAIN_FILES[:4]:
+        (folder / name).write_bytes(b"")
+    ok, why = collect.cifar_status(tmp_path)
+    assert not ok
+    assert "data_batch_5.bin" in why
+    (folder / "data_batch_5.bin").write_bytes(b"")
+    (folder / "test_batch_first1000.bin").write_bytes(b"")
+    ok, why = collect.cifar_status(tmp_path)
+    assert ok
+    assert "first 1,000" in why
+    assert collect.cifar_status(None)[0] is False
+
+
+def test_profiles_are_data():
+    assert set(PROFILES) == {"quick", "paper"}
+    assert PAPER.mnist_logreg.seeds == 5
+    assert QUICK.mnist_logreg.seeds == 3
+    assert PAPER.mnist_logreg.beta2s == (0.99, 0.999)
+    assert len(PAPER.mnist_logreg.lrs) > len(QUICK.mnist_logreg.lrs)
+    assert PAPER.figure1_steps == 5_000_000
+    with pytest.raises(KeyError, match="known profiles"):
+        get_profile("fast")
+
+
+def test_stage_list_matches_issue_order():
+    assert [s.id for s in STAGES] == [
+        "figure1_online",
+        "figure1_stochastic",
+        "theorem1",
+        "atlas",
+        "mnist_logreg",
+        "mnist_mlp",
+        "cifarnet",
+    ]
+
+
+def test_cli_errors_before_work(tmp_path, monkeypatch):
+    monkeypatch.delenv("BEYONDADAM_DATA", raising=False)
+    runner = CliRunner()
+    res = runner.invoke(main, ["reproduce", "--profile", "fast", "--out", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "unknown profile 'fast'" in res.output
+    res = runner.invoke(
+        main, ["reproduce", "--out", str(tmp_path / "o"), "--data-dir", str(tmp_path)]
+    )
+    assert res.exit_code == 1
+    assert "MNIST files missing" in res.output
+    assert not (tmp_path / "o" / "results.json").exists()
+    res = runner.invoke(main, ["reproduce", "--help"])
+    assert res.exit_code == 0
+    assert "--profile" in res.output
+    assert {"reproduce", "report"} <= set(main.commands)
+
+
+def test_docs_profiles_not_left_stale():
+    # the README/docs quote each profile's expected wall time from the profile itself
+    for p in PROFILES.values():
+        assert p.expected_wall_time
+    assert Path(__file__).name.startswith("test_reproduce")
