@@ -115,3 +115,10 @@ def test_no_work_done_before_the_error():
     with pytest.raises(ValueError):
         bo.Adam([p], lr=-1.0)
     assert torch.equal(p.detach(), torch.ones(2))
+
+
+def test_complex_and_integer_parameters_are_refused():
+    with pytest.raises(ValueError, match="real floating-point"):
+        bo.AMSGrad([torch.zeros(2, dtype=torch.complex64, requires_grad=True)])
+    with pytest.raises(ValueError, match="real floating-point"):
+        bo.SGD([torch.zeros(2, dtype=torch.int64)], lr=0.1)

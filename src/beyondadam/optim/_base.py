@@ -78,6 +78,13 @@ class BeyondOptimizer(torch.optim.Optimizer):
         merged = {**self.defaults, **{k: v for k, v in param_group.items() if k != "params"}}
         self._validate_group(merged)
         super().add_param_group(param_group)
+        for p in self.param_groups[-1]["params"]:
+            if p.is_complex() or not p.is_floating_point():
+                del self.param_groups[-1]
+                raise ValueError(
+                    f"{type(self).__name__}: parameters must be real floating-point tensors, "
+                    f"got {p.dtype} (for complex parameters optimize torch.view_as_real(p))"
+                )
 
     def _validate_group(self, group: dict[str, Any]) -> None:
         owner = type(self).__name__

@@ -164,19 +164,23 @@ def _commit(
     """Write ``center + d`` into ``x``; shrink ``d`` until ``dist(x - center) <= radius``.
 
     ``d`` and ``center`` are in the working precision.  Rounding in the solver, in ``center +
-    d`` or in the cast to ``x.dtype`` may put the written point a few ulps outside the set;
-    each retry shrinks ``d`` by the observed excess plus a few units of roundoff.  With a
-    non-zero center and a low-precision ``x`` exact feasibility may be unattainable, in which
-    case the last attempt is kept (it is within rounding of the set).
+    d`` or in the cast to ``x.dtype`` may put the written point a few ulps outside the set.
+    Each retry shrinks ``d`` to the radius minus a margin of one unit of roundoff of the
+    written point (its rounding error, which is relative to ``|center + d|``, not to
+    ``|d|``), doubling the margin at every retry.  If the set contains no representable point
+    near the solution the last attempt is kept; it is within rounding of the set.
     """
     work = d.dtype
-    rel = 2.0 * max(torch.finfo(work).eps, torch.finfo(x.dtype).eps)
+    # Unit roundoff: rounding ``center + d`` moves it by at most ``rel * |center + d|``.
+    rel = 0.5 * max(torch.finfo(work).eps, torch.finfo(x.dtype).eps)
     for attempt in range(_COMMIT_TRIES):
         x.copy_(center + d)
-        norm = float(dist(x.to(work) - center))
+        written = x.to(work)
+        norm = float(dist(written - center))
         if norm <= radius or attempt == _COMMIT_TRIES - 1:
             return
-        d = d * (radius / norm * (1.0 - rel * 2.0**attempt))
+        margin = rel * 2.0**attempt * max(radius, float(dist(written)))
+        d = d * (max(radius - margin, 0.0) / norm)
 
 
 @functools.lru_cache(maxsize=256)
@@ -375,6 +379,7 @@ class L2Ball(Constraint):
         inv_s = 1.0 / s
         eps = torch.finfo(u.dtype).eps
         for _ in range(0, _NEWTON_MAX_STEPS, _NEWTON_CHUNK):
+            lo_before, hi_before = lo, hi
             for _ in range(_NEWTON_CHUNK):
                 d = a + mu
                 y2 = u2 * (a / d) ** 2
@@ -389,7 +394,10 @@ class L2Ball(Constraint):
                 cand = torch.where(bad, 0.5 * (lo + hi), cand)
                 step = (cand - mu).abs()
                 mu = cand
-            if bool((step <= 4 * eps * mu) | (hi - lo <= 4 * eps * hi)):
+            # Converged: the last step is at rounding level, or the bracket stopped shrinking
+            # (near the root rounding makes the iterates alternate between neighbours).
+            stalled = (lo == lo_before) & (hi == hi_before)
+            if bool((step <= 4 * eps * mu) | (hi - lo <= 4 * eps * hi) | stalled):
                 break
         return a / (a + mu)
 
