@@ -61,7 +61,7 @@ def test_sample_verdicts(stages):
 
 
 def test_online_x_flips_with_adam_final_iterate(stages):
-    stages["figure1_online"]["numbers"]["optimizers"]["adam"]["x_T"] = -0.999
+    stages["figure1"]["numbers"]["online"]["optimizers"]["adam"]["x_T_seeds"] = [-0.999]
     out = _by_id(stages)["online-x"]
     assert out.verdict == NOT_SUPPORTED
     assert "Adam" in out.detail
@@ -69,18 +69,30 @@ def test_online_x_flips_with_adam_final_iterate(stages):
 
 
 def test_online_x_flips_with_amsgrad_final_iterate(stages):
-    stages["figure1_online"]["numbers"]["optimizers"]["amsgrad"]["x_T"] = 0.5
+    stages["figure1"]["numbers"]["online"]["optimizers"]["amsgrad"]["x_T_seeds"] = [0.5]
     assert _by_id(stages)["online-x"].verdict == NOT_SUPPORTED
 
 
+def test_stochastic_x_needs_a_majority_of_seeds(stages):
+    ams = stages["figure1"]["numbers"]["stochastic"]["optimizers"]["amsgrad"]
+    ams["x_T_seeds"] = [-0.99, -0.98, -0.97, -0.5, -0.4]  # 3 of 5 within 0.1 of -1
+    out = _by_id(stages)["stochastic-x"]
+    assert out.verdict == HOLDS
+    assert "3 of 5 seeds" in out.measured
+    ams["x_T_seeds"] = [-0.99, -0.98, -0.7, -0.5, -0.4]  # 2 of 5
+    out = _by_id(stages)["stochastic-x"]
+    assert out.verdict == NOT_SUPPORTED
+    assert "2 of 5 seeds" in out.measured
+
+
 def test_regret_claims(stages):
-    adam = stages["figure1_stochastic"]["numbers"]["optimizers"]["adam"]
+    adam = stages["figure1"]["numbers"]["stochastic"]["optimizers"]["adam"]
     adam["avg_regret_T"], adam["avg_regret_half"] = 0.001, 0.05  # Adam's regret vanishing too
     out = _by_id(stages)["stochastic-regret"]
     assert out.verdict == NOT_SUPPORTED
     assert "Adam" in out.detail
     stages = copy.deepcopy(sample_results()["stages"])
-    ams = stages["figure1_online"]["numbers"]["optimizers"]["amsgrad"]
+    ams = stages["figure1"]["numbers"]["online"]["optimizers"]["amsgrad"]
     ams["avg_regret_T"], ams["avg_regret_half"] = 0.2, 0.2  # AMSGrad's does not vanish
     out = _by_id(stages)["online-regret"]
     assert out.verdict == NOT_SUPPORTED
@@ -143,11 +155,11 @@ def test_not_in_general(stages):
 
 
 def test_missing_stage_and_incomplete_numbers(stages):
-    del stages["figure1_online"]
-    out = _by_id(stages)["online-x"]
+    del stages["theorem1"]
+    out = _by_id(stages)["theorem1"]
     assert out.verdict == NOT_RUN
     assert "not selected" in out.detail
-    del stages["figure1_stochastic"]["numbers"]["optimizers"]["adam"]
+    del stages["figure1"]["numbers"]["stochastic"]["optimizers"]["adam"]
     out = _by_id(stages)["stochastic-x"]
     assert out.verdict == NOT_RUN
     assert "incomplete" in out.detail

@@ -48,7 +48,7 @@ def test_html_escapes_text(sample_dir):
 
 def test_missing_figure_is_reported(sample_dir):
     data = json.loads((sample_dir / "results.json").read_text())
-    (sample_dir / data["stages"]["figure1_online"]["figures"][0]["path"]).unlink()
+    (sample_dir / data["stages"]["figure1"]["figures"][0]["path"]).unlink()
     page = render_html(data, sample_dir)
     assert "Figure file missing" in page
     assert page.count("<img ") == 1
@@ -59,7 +59,7 @@ def test_markdown_has_claims_table_and_figures(sample_dir):
     md = render_markdown(data)
     table = [line for line in md.splitlines() if re.match(r"\| \d+ \|", line)]
     assert len(table) == len(CLAIMS)
-    assert "![Sample figure (PNG)](figure1_online/sample.png)" in md
+    assert "![Sample figure (PNG)](figure1/sample.png)" in md
     assert "To run it:" in md  # the skipped CIFAR stage says how to run it
     md_path, html_path = write_report(data, sample_dir)
     assert md_path.read_text() == md
@@ -82,7 +82,7 @@ def test_report_command_rerenders_from_stored_numbers(sample_dir):
         0.51,
         0.52,
     ]
-    data["stages"]["figure1_online"]["numbers"]["optimizers"]["adam"]["x_T"] = -1.0
+    data["stages"]["figure1"]["numbers"]["online"]["optimizers"]["adam"]["x_T_seeds"] = [-1.0]
     path.write_text(json.dumps(data))
     res = runner.invoke(main, ["report", str(sample_dir)])
     assert res.exit_code == 0, res.output

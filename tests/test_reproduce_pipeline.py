@@ -67,6 +67,12 @@ def test_quiet_prints_nothing(tmp_path):
     assert logs == []
 
 
+def test_stage_returning_garbage_is_a_failure(tmp_path):
+    res = reproduce(QUICK, tmp_path, stages=[Stage("bad", "Bad", lambda ctx: None)], quiet=True)
+    assert res.failed == ["bad"]
+    assert "not a StageRecord" in res.data["stages"]["bad"]["reason"]
+
+
 def test_failed_stage_does_not_stop_the_others(tmp_path):
     calls = []
     res = reproduce(QUICK, tmp_path, stages=_fake_stages(calls, fail={"two"}), quiet=True)
@@ -101,6 +107,18 @@ def test_other_profile_in_out_dir_is_refused(tmp_path):
         reproduce(PAPER, tmp_path, stages=_fake_stages([]), quiet=True)
 
 
+def test_editing_profile_prose_does_not_block_resume(tmp_path):
+    from dataclasses import replace
+
+    reproduce(QUICK, tmp_path, stages=_fake_stages([]), quiet=True)
+    calls = []
+    reworded = replace(QUICK, description="new words", expected_wall_time="soon")
+    reproduce(reworded, tmp_path, stages=_fake_stages(calls), quiet=True)
+    assert calls == []
+    with pytest.raises(ReproduceError, match="another profile"):
+        reproduce(replace(QUICK, figure1_steps=10), tmp_path, stages=_fake_stages([]), quiet=True)
+
+
 def test_unwritable_out_dir(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
@@ -111,7 +129,11 @@ def test_unwritable_out_dir(tmp_path):
 
 
 def _mnist_stage(calls):
-    return [Stage("mnist_logreg", "MNIST", lambda ctx: calls.append(1), needs="mnist")]
+    def run(ctx):
+        calls.append(1)
+        return StageRecord(status="done")
+
+    return [Stage("mnist_logreg", "MNIST", run, needs="mnist")]
 
 
 def test_missing_mnist_files_are_named_before_work(tmp_path, monkeypatch):
@@ -127,8 +149,17 @@ def test_missing_mnist_files_are_named_before_work(tmp_path, monkeypatch):
     assert MNIST[0] + "," not in msg.split("missing in")[1].split(".")[0]
     assert str(data / "mnist") in msg
     assert calls == []
+    monkeypatch.setenv("BEYONDADAM_CACHE", str(tmp_path / "empty-cache"))
     with pytest.raises(ReproduceError, match="no data directory"):
         reproduce(QUICK, tmp_path / "out", stages=_mnist_stage(calls))
+    # MNIST in the experiments' cache is enough when no data directory is given
+    cache = tmp_path / "cache" / "mnist"
+    cache.mkdir(parents=True)
+    for name in MNIST:
+        (cache / name).write_bytes(b"")
+    monkeypatch.setenv("BEYONDADAM_CACHE", str(tmp_path / "cache"))
+    reproduce(QUICK, tmp_path / "out", stages=_mnist_stage(calls), quiet=True)
+    assert calls == [1]
 
 
 def test_cifar_status(tmp_path):
@@ -155,16 +186,34 @@ def test_profiles_are_data():
     assert PAPER.mnist_logreg.seeds == 5
     assert QUICK.mnist_logreg.seeds == 3
     assert PAPER.mnist_logreg.beta2s == (0.99, 0.999)
-    assert len(PAPER.mnist_logreg.lrs) > len(QUICK.mnist_logreg.lrs)
+    assert QUICK.mnist_logreg.beta2s == (0.99, 0.999)
+    assert PAPER.mnist_logreg.lrs is None  # the task's full grid
+    assert PAPER.mnist_logreg.steps is None  # the task's default length
+    from beyondadam.experiments import TASKS
+
+    for stage, task in (("mnist_logreg", "mnist-logreg"), ("mnist_mlp", "mnist-mlp")):
+        quick_lrs = getattr(QUICK, stage).lrs
+        assert set(quick_lrs) < set(TASKS[task].lr_grid)
     assert PAPER.figure1_steps == 5_000_000
+    assert PAPER.cifarnet.skip_reason is None
     with pytest.raises(KeyError, match="known profiles"):
         get_profile("fast")
 
 
+def test_quick_profile_skips_cifar_with_reason_and_command(tmp_path):
+    res = reproduce(QUICK, tmp_path / "out", data_dir=tmp_path, only=["cifarnet"], quiet=True)
+    rec = res.data["stages"]["cifarnet"]
+    assert rec["status"] == "not run"
+    assert "not part of the quick profile" in rec["reason"]
+    assert "--profile paper --only cifarnet" in rec["command"]
+    assert f"--data-dir {tmp_path}" in rec["command"]
+    md = res.report_md.read_text()
+    assert "not part of the quick profile" in md
+
+
 def test_stage_list_matches_issue_order():
     assert [s.id for s in STAGES] == [
-        "figure1_online",
-        "figure1_stochastic",
+        "figure1",
         "theorem1",
         "atlas",
         "mnist_logreg",
@@ -185,6 +234,11 @@ def test_cli_errors_before_work(tmp_path, monkeypatch):
     assert res.exit_code == 1
     assert "MNIST files missing" in res.output
     assert not (tmp_path / "o" / "results.json").exists()
+    res = runner.invoke(
+        main, ["reproduce", "--executor", "dask", "--out", str(tmp_path / "d"), "--only", "atlas"]
+    )
+    assert res.exit_code == 1
+    assert "--scheduler" in res.output
     res = runner.invoke(main, ["reproduce", "--help"])
     assert res.exit_code == 0
     assert "--profile" in res.output

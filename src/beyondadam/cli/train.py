@@ -22,23 +22,33 @@ def _task_choice() -> click.Choice:
 
 @click.command("train")
 @click.option("--task", required=True, type=_task_choice(), help="Test problem.")
-@click.option("--optimizer", "-o", default="amsgrad", show_default=True, help="beyondadam.optim name.")
+@click.option(
+    "--optimizer", "-o", default="amsgrad", show_default=True, help="beyondadam.optim name."
+)
 @click.option("--lr", type=float, default=1e-3, show_default=True)
 @click.option("--beta1", type=float, default=0.9, show_default=True)
 @click.option("--beta2", type=float, default=0.999, show_default=True)
-@click.option("--hp", "extra", default="{}", help='Extra optimizer kwargs as JSON, e.g. \'{"eps": 1e-6}\'.')
+@click.option(
+    "--hp", "extra", default="{}", help="Extra optimizer kwargs as JSON, e.g. '{\"eps\": 1e-6}'."
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--steps", type=int, default=None, help="Iterations (default: the task's).")
 @click.option("--eval-every", type=int, default=None, help="Test-evaluation interval.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results", show_default=True)
-@click.option("--data-dir", envvar="BEYONDADAM_DATA", type=click.Path(), default=None, help=DATA_HELP)
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False), default="results", show_default=True
+)
+@click.option(
+    "--data-dir", envvar="BEYONDADAM_DATA", type=click.Path(), default=None, help=DATA_HELP
+)
+@click.option("--threads", type=int, default=None, help="Torch threads (default: all cores).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def train_cmd(
     task: str, optimizer: str, lr: float, beta1: float, beta2: float, extra: str, seed: int,
-    steps: int | None, eval_every: int | None, out_dir: str, data_dir: str | None, quiet: bool,
+    steps: int | None, eval_every: int | None, out_dir: str, data_dir: str | None,
+    threads: int | None, quiet: bool,
 ) -> None:  # fmt: skip
     """Train one configuration and store it in OUT/results.sqlite (skipped if already there)."""
-    from beyondadam.experiments import RunConfig, load_dataset, run_configs
+    from beyondadam.experiments import RunConfig, load_dataset, make_executor, run_configs
     from beyondadam.experiments.optimizers import registry
     from beyondadam.experiments.runner import validate_config
     from beyondadam.experiments.tasks import get_task
@@ -55,7 +65,9 @@ def train_cmd(
         cfg = RunConfig.make(task, optimizer, hp, seed=seed, steps=steps, eval_every=eval_every)
         validate_config(cfg)
         load_dataset(get_task(task).dataset, data_dir)
-        res = run_configs([cfg], out_dir, data_dir=data_dir, quiet=quiet, desc=task)[cfg.key]
+        ex = make_executor("local", workers=1, threads=threads)
+        res = run_configs([cfg], out_dir, data_dir=data_dir, executor=ex, quiet=quiet, desc=task)
+        res = res[cfg.key]
     except (ValueError, RuntimeError, json.JSONDecodeError) as exc:
         _fail(exc)
     msg = (
@@ -78,25 +90,74 @@ def _floats(text: str | None) -> list[float] | None:
 
 
 @click.command("sweep")
-@click.option("--task", "tasks", multiple=True, type=_task_choice(), default=["mnist-logreg", "mnist-mlp"], show_default=True, help="Repeatable.")
-@click.option("--optimizer", "-o", "optimizers", multiple=True, default=["adam", "amsgrad"], show_default=True, help="Repeatable.")
+@click.option(
+    "--task",
+    "tasks",
+    multiple=True,
+    type=_task_choice(),
+    default=["mnist-logreg", "mnist-mlp"],
+    show_default=True,
+    help="Repeatable.",
+)
+@click.option(
+    "--optimizer",
+    "-o",
+    "optimizers",
+    multiple=True,
+    default=["adam", "amsgrad"],
+    show_default=True,
+    help="Repeatable.",
+)
 @click.option("--lrs", default=None, help="Comma-separated lr grid (default: the task's log grid).")
 @click.option("--beta2s", default=None, help="Comma-separated beta2 grid (default: 0.99,0.999).")
-@click.option("--seeds", type=int, default=5, show_default=True, help="Seeds for the selected configs.")
+@click.option(
+    "--seeds", type=int, default=5, show_default=True, help="Seeds for the selected configs."
+)
 @click.option("--steps", type=int, default=None, help="Iterations (default: the task's).")
 @click.option("--eval-every", type=int, default=None, help="Test-evaluation interval.")
-@click.option("--select-last-frac", type=float, default=0.1, show_default=True, help="Selection: mean training loss over this last fraction of iterations.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results", show_default=True)
-@click.option("--data-dir", envvar="BEYONDADAM_DATA", type=click.Path(), default=None, help=DATA_HELP)
-@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option(
+    "--select-last-frac",
+    type=float,
+    default=0.1,
+    show_default=True,
+    help="Selection: mean training loss over this last fraction of iterations.",
+)
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False), default="results", show_default=True
+)
+@click.option(
+    "--data-dir", envvar="BEYONDADAM_DATA", type=click.Path(), default=None, help=DATA_HELP
+)
+@click.option(
+    "--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True
+)
 @click.option("--scheduler", default=None, help="Dask scheduler address (tcp://HOST:PORT).")
 @click.option("--workers", type=int, default=None, help="Local worker processes (default: cores).")
-@click.option("--plot/--no-plot", default=True, show_default=True, help="Write OUT/<task>_train_loss.png/.svg.")
+@click.option(
+    "--threads",
+    type=int,
+    default=None,
+    help="Torch threads per worker (default: cores // workers).",
+)
+@click.option(
+    "--max-batch",
+    type=int,
+    default=10,
+    show_default=True,
+    help="Most configs trained at once as one batched model.",
+)
+@click.option(
+    "--plot/--no-plot",
+    default=True,
+    show_default=True,
+    help="Write OUT/<task>_train_loss.png/.svg.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def sweep_cmd(
     tasks: tuple[str, ...], optimizers: tuple[str, ...], lrs: str | None, beta2s: str | None,
     seeds: int, steps: int | None, eval_every: int | None, select_last_frac: float, out_dir: str,
-    data_dir: str | None, executor: str, scheduler: str | None, workers: int | None, plot: bool,
+    data_dir: str | None, executor: str, scheduler: str | None, workers: int | None,
+    threads: int | None, max_batch: int, plot: bool,
     quiet: bool,
 ) -> None:  # fmt: skip
     """Run the paper's protocol: lr x beta2 grid per optimizer, select, rerun with N seeds.
@@ -110,8 +171,12 @@ def sweep_cmd(
         lr_grid, b2_grid = _floats(lrs), _floats(beta2s)
         # validate every task's grid and data before starting anything
         for task in tasks:
-            _check_protocol_inputs(task, optimizers, lr_grid, b2_grid, seeds, steps, eval_every, data_dir)
-        ex = make_executor(executor, scheduler=scheduler, workers=workers)
+            _check_protocol_inputs(
+                task, optimizers, lr_grid, b2_grid, seeds, steps, eval_every, data_dir
+            )
+        ex = make_executor(
+            executor, scheduler=scheduler, workers=workers, max_batch=max_batch, threads=threads
+        )
         for task in tasks:
             res = run_protocol(
                 task, optimizers, lrs=lr_grid, beta2s=b2_grid, seeds=seeds, steps=steps,
@@ -149,7 +214,8 @@ def _describe(res) -> str:
         lines.append(
             f"  {r['optimizer']:8s} lr={r['lr']:g} beta2={r['beta2']:g}: final train loss "
             f"{r['final_train_loss_mean']:.4f} [{r['final_train_loss_lo']:.4f}, "
-            f"{r['final_train_loss_hi']:.4f}], test loss {r.get('test_loss_mean', float('nan')):.4f}, "
+            f"{r['final_train_loss_hi']:.4f}], "
+            f"test loss {r.get('test_loss_mean', float('nan')):.4f}, "
             f"test acc {r.get('test_acc_mean', float('nan')):.4f} ({r['seeds']} seeds, "
             f"{r['diverged']} diverged)"
         )

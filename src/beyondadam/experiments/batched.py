@@ -1,8 +1,10 @@
 """Many configurations of an MNIST task trained at once as one batched model.
 
 Each configuration keeps its own parameters, optimizer state, hyperparameters, seed and data order;
-they are stacked along a leading "config" axis so that one step of C configurations costs a few large
-matrix products instead of C small Python loops. The optimizer math (Adam, AMSGrad, SGD) is written
+they are stacked along a leading "config" axis so that one step of C configurations costs a few
+large matrix products instead of C small Python loops; gradients are written out by hand (softmax
+cross-entropy, linear and ReLU layers), which avoids autograd's overhead for these tiny models.
+The optimizer math (Adam, AMSGrad, SGD) is written
 here in batched form; ``tests/test_experiments_batched.py`` checks it against the real
 ``beyondadam.optim`` classes step by step.
 """
@@ -14,7 +16,6 @@ import time
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from beyondadam.experiments.data import Dataset, epoch_batches
 from beyondadam.experiments.runner import CHECK_EVERY, RunConfig, RunResult, data_seed
@@ -26,7 +27,13 @@ BATCHED_TASKS = ("mnist-logreg", "mnist-mlp")
 #: optimizer -> keyword arguments the batched form implements (with the defaults it assumes)
 BATCHED_OPTIMIZERS: dict[str, dict[str, object]] = {
     "adam": {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0},
-    "amsgrad": {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0, "flavor": "paper"},
+    "amsgrad": {
+        "lr": 1e-3,
+        "betas": [0.9, 0.999],
+        "eps": 1e-8,
+        "weight_decay": 0,
+        "flavor": "paper",
+    },
     "sgd": {"lr": 1e-3, "weight_decay": 0},
 }
 
@@ -45,10 +52,11 @@ def supports(cfg: RunConfig) -> bool:
 
 
 class _BatchedOptim:
-    """Adam / AMSGrad (paper flavor) / SGD over stacked parameters, one hyperparameter row per config.
+    """Adam / AMSGrad (paper flavor) / SGD over stacked parameters, one hyperparameter row each.
 
-    adam:    m <- b1 m + (1-b1) g; v <- b2 v + (1-b2) g^2; p <- p - lr_t/(1-b1^t) m/(sqrt(v/(1-b2^t))+eps)
-    amsgrad: m, v as adam; vhat <- max(vhat, v); p <- p - lr_t m / (sqrt(vhat) + eps)   (Algorithm 2)
+    adam:    m <- b1 m + (1-b1) g; v <- b2 v + (1-b2) g^2;
+             p <- p - lr_t/(1-b1^t) m / (sqrt(v/(1-b2^t)) + eps)
+    amsgrad: m, v as adam; vhat <- max(vhat, v); p <- p - lr_t m / (sqrt(vhat) + eps)  (Alg. 2)
     sgd:     p <- p - lr_t g
     """
 
@@ -84,15 +92,15 @@ class _BatchedOptim:
         self.t = 0
 
     @torch.no_grad()
-    def step(self, lr_factor: float = 1.0) -> None:
-        """One update of every configuration, with lr_t = lr * lr_factor."""
+    def step(self, grads: list[torch.Tensor], lr_factor: float = 1.0) -> None:
+        """One update of every configuration from ``grads``, with lr_t = lr * lr_factor."""
         self.t += 1
         t = self.t
         lr = self.lr * lr_factor
         step_size = np.where(self.is_adam, lr / (1 - self.b1**t), lr)
         scale = np.where(self.is_adam, 1 / np.sqrt(1 - self.b2**t), 1.0)
         for i, p in enumerate(self.params):
-            g, col, s = p.grad, self.cols[i], self.shape[i]
+            g, col, s = grads[i], self.cols[i], self.shape[i]
             step_col = torch.tensor(step_size, dtype=torch.float32).view(s)
             m, v = self.m[i], self.v[i]
             m.mul_(col["b1"]).addcmul_(g, col["1-b1"])
@@ -118,7 +126,7 @@ def _init_params(cfgs: list[RunConfig]) -> list[torch.Tensor]:
     for c in cfgs:
         torch.manual_seed(c.seed)
         per_cfg.append([p.detach().clone() for p in task.make_model().parameters()])
-    return [torch.stack(ps).requires_grad_(True) for ps in zip(*per_cfg, strict=True)]
+    return [torch.stack(ps) for ps in zip(*per_cfg, strict=True)]
 
 
 def _logits(params: list[torch.Tensor], x: torch.Tensor, shared: bool) -> torch.Tensor:
@@ -141,6 +149,52 @@ def _logits(params: list[torch.Tensor], x: torch.Tensor, shared: bool) -> torch.
     return torch.baddbmm(b2.unsqueeze(1), h, W2.transpose(1, 2))
 
 
+def _loss_and_grads(
+    params: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor, shared: bool
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Per-config mean cross-entropy ``(C,)`` and its gradients, by hand (no autograd).
+
+    ``y`` is ``(B,)`` if ``shared`` else ``(C, B)``.
+    """
+    C = params[0].shape[0]
+    mlp = len(params) == 4
+    if mlp:
+        W1, b1, W2, b2 = params
+        H = W1.shape[1]
+        if shared:
+            a = (x @ W1.reshape(C * H, -1).T).view(-1, C, H).transpose(0, 1) + b1.unsqueeze(1)
+        else:
+            a = torch.bmm(x, W1.transpose(1, 2)) + b1.unsqueeze(1)
+        h = torch.relu(a)
+        z = torch.baddbmm(b2.unsqueeze(1), h, W2.transpose(1, 2))
+    else:
+        W, b = params
+        K = W.shape[1]
+        if shared:
+            z = (x @ W.reshape(C * K, -1).T).view(-1, C, K).transpose(0, 1) + b.unsqueeze(1)
+        else:
+            z = torch.bmm(x, W.transpose(1, 2)) + b.unsqueeze(1)
+    B = z.shape[1]
+    logp = torch.log_softmax(z, dim=2)
+    yy = (y.expand(C, B) if shared else y).unsqueeze(2)
+    loss = -logp.gather(2, yy).squeeze(2).mean(1)
+    dz = logp.exp_()
+    dz.scatter_add_(2, yy, torch.full_like(yy, -1.0, dtype=dz.dtype)).mul_(1.0 / B)  # (C, B, K)
+    if not mlp:
+        return loss, [_grad_w(dz, x, shared), dz.sum(1)]
+    gW2 = torch.bmm(dz.transpose(1, 2), h)
+    da = torch.bmm(dz, W2).mul_(a > 0)
+    return loss, [_grad_w(da, x, shared), da.sum(1), gW2, dz.sum(1)]
+
+
+def _grad_w(d: torch.Tensor, x: torch.Tensor, shared: bool) -> torch.Tensor:
+    """dL/dW ``(C, O, D)`` for a layer ``x @ W^T`` with output gradient ``d`` ``(C, B, O)``."""
+    if shared:
+        C, B, n_out = d.shape
+        return (d.permute(0, 2, 1).reshape(C * n_out, B) @ x).view(C, n_out, -1)
+    return torch.bmm(d.transpose(1, 2), x)
+
+
 @torch.no_grad()
 def _evaluate(params: list[torch.Tensor], task, data: Dataset, chunk: int = 2500):
     C = params[0].shape[0]
@@ -151,7 +205,9 @@ def _evaluate(params: list[torch.Tensor], task, data: Dataset, chunk: int = 2500
         x = task.preprocess(data.x_test[i : i + chunk])
         y = data.y_test[i : i + chunk]
         logits = _logits(params, x, shared=True)
-        ce = F.cross_entropy(logits.reshape(-1, 10), y.repeat(C), reduction="none")
+        ce = torch.nn.functional.cross_entropy(
+            logits.reshape(-1, 10), y.repeat(C), reduction="none"
+        )
         loss += ce.view(C, -1).sum(1).double()
         correct += (logits.argmax(2) == y).sum(1)
     return (loss / n).tolist(), (correct.double() / n).tolist()
@@ -161,8 +217,10 @@ def train_batched(cfgs: list[RunConfig], data: Dataset) -> list[RunResult]:
     """Train ``cfgs`` (same task, steps, eval cadence and batch size) as one batched model."""
     task = get_task(cfgs[0].task)
     steps, eval_every, B = cfgs[0].steps, cfgs[0].eval_every, cfgs[0].batch_size
-    assert all((c.task, c.steps, c.eval_every, c.batch_size) == (task.name, steps, eval_every, B)
-               for c in cfgs)
+    assert all(
+        (c.task, c.steps, c.eval_every, c.batch_size) == (task.name, steps, eval_every, B)
+        for c in cfgs
+    )
     t0 = time.perf_counter()
     C = len(cfgs)
     params = _init_params(cfgs)
@@ -185,31 +243,22 @@ def train_batched(cfgs: list[RunConfig], data: Dataset) -> list[RunResult]:
             epochs = [epoch_batches(N, B, g) for g in gens]
         if shared:
             idx = epochs[0][j]
-            x = task.preprocess(data.x_train[idx])
-            y = data.y_train[idx].repeat(C)
         else:
             idx = torch.stack([e[j] for e in epochs])[gidx]  # (C, B)
-            x = task.preprocess(data.x_train[idx])
-            y = data.y_train[idx].reshape(-1)
-        for p in params:
-            p.grad = None
-        logits = _logits(params, x, shared)
-        per = F.cross_entropy(logits.reshape(-1, 10), y, reduction="none").view(C, B).mean(1)
-        per.sum().backward()
+        x = task.preprocess(data.x_train[idx])
+        y = data.y_train[idx]
+        per, grads = _loss_and_grads(params, x, y, shared)
         lr_factor = 1.0 / math.sqrt(step) if task.lr_schedule == "inverse_sqrt" else 1.0
-        opt.step(lr_factor)
-        losses[step - 1] = per.detach()
+        opt.step(grads, lr_factor)
+        losses[step - 1] = per
         if step % CHECK_EVERY == 0 or step % eval_every == 0 or step == steps:
             bad = ~torch.isfinite(losses[checked:step])
             for c in (bad.any(0) & alive).nonzero().flatten().tolist():
                 diverged[c] = checked + int(bad[:, c].nonzero()[0]) + 1
                 alive[c] = False
-                with torch.no_grad():  # keep NaNs out of the arithmetic of a finished row
-                    for p in params:
-                        p[c] = 0.0
-                    for state in (opt.m, opt.v, opt.vmax or []):
-                        for s in state:
-                            s[c] = 0.0
+                for state in (params, opt.m, opt.v, opt.vmax or []):
+                    for s in state:  # keep NaNs out of the arithmetic of a finished row
+                        s[c] = 0.0
             checked = step
             if not bool(alive.any()):
                 break

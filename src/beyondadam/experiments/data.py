@@ -81,7 +81,7 @@ class DataError(RuntimeError):
 class Dataset:
     """A dataset held in memory.
 
-    ``x_train``/``x_test`` are ``uint8`` tensors (MNIST: ``(N, 784)``; CIFAR-10: ``(N, 3, 32, 32)``),
+    ``x_train``/``x_test`` are ``uint8`` tensors (MNIST ``(N, 784)``, CIFAR-10 ``(N, 3, 32, 32)``),
     ``y_train``/``y_test`` are ``int64`` labels in ``[0, 10)``. ``test_note`` says which test set is
     used (e.g. ``"test: first 1,000 official test images"``); ``test_complete`` is False when it is
     only part of the official one.
@@ -153,10 +153,14 @@ def _download_mnist(target: Path) -> None:
         for mirror in MNIST_MIRRORS:
             try:
                 pooch.retrieve(
-                    mirror + name, known_hash=f"md5:{md5}", fname=name, path=target, progressbar=False
+                    mirror + name,
+                    known_hash=f"md5:{md5}",
+                    fname=name,
+                    path=target,
+                    progressbar=False,
                 )
                 break
-            except Exception as exc:  # noqa: BLE001 - report every mirror's failure
+            except Exception as exc:
                 errors.append(f"{mirror}: {exc}")
         else:
             raise DataError(
@@ -183,9 +187,7 @@ def _parse_idx(raw: bytes, name: str, ndim: int) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
 
 
-def load_mnist(
-    data_dir: str | os.PathLike[str] | None = None, *, download: bool = True
-) -> Dataset:
+def load_mnist(data_dir: str | os.PathLike[str] | None = None, *, download: bool = True) -> Dataset:
     """Load MNIST (60,000 train, 10,000 test) as ``uint8`` ``(N, 784)`` images and int64 labels."""
     explicit = resolve_data_dir(data_dir)
     if explicit is not None:
@@ -319,7 +321,7 @@ def load_cifar10(
                     path=cache_dir(),
                     progressbar=False,
                 )
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 raise DataError(
                     f"download failed ({exc}).\n" + _cifar_missing_message("locally")
                 ) from exc
@@ -374,11 +376,10 @@ def load_dataset(name: str, data_dir: str | os.PathLike[str] | None = None) -> D
 
 
 def epoch_batches(n: int, batch_size: int, generator: torch.Generator) -> torch.Tensor:
-    """One epoch of minibatch indices, shape ``(n // batch_size, batch_size)`` (last partial dropped).
+    """One epoch of minibatch indices ``(n // batch_size, batch_size)`` (last partial dropped).
 
     A fresh permutation from ``generator``; minibatches are rows (slices), never per-sample work.
     """
     perm = torch.randperm(n, generator=generator)
     nb = n // batch_size
     return perm[: nb * batch_size].view(nb, batch_size)
-

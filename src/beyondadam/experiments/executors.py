@@ -33,11 +33,12 @@ def run_unit(cfgs: list[RunConfig], data_dir: str | None, threads: int) -> list[
     return train_many(cfgs, data_dir)
 
 
-def split_units(
-    cfgs: list[RunConfig], workers: int, max_batch: int = 10
-) -> list[list[RunConfig]]:
-    """Split configs into units: batchable ones grouped (at most ``max_batch``, spread over
-    ``workers``), the others one per unit."""
+def split_units(cfgs: list[RunConfig], workers: int, max_batch: int = 10) -> list[list[RunConfig]]:
+    """Split configs into units of work.
+
+    Batchable configs are grouped (at most ``max_batch`` per unit, spread over ``workers``); the
+    others get one unit each.
+    """
     from beyondadam.experiments.batched import supports
 
     groups: dict[tuple[str, int, int, int], list[RunConfig]] = {}
@@ -54,9 +55,14 @@ def split_units(
 
 
 class Executor:
-    """Base: runs units and yields their results as they complete."""
+    """Base: runs units and yields their results as they complete.
+
+    ``max_batch`` caps how many configurations one unit trains at once (smaller: finer progress
+    and resume granularity; larger: faster batched training).
+    """
 
     workers: int = 1
+    max_batch: int = 10
 
     def map_units(
         self, units: list[list[RunConfig]], data_dir: str | None
@@ -70,15 +76,21 @@ class Executor:
 
 
 class LocalExecutor(Executor):
-    """A process pool with ``workers`` processes (default: all cores) and cores/workers threads each.
+    """A local process pool.
+
+    ``workers`` processes (default: all cores) with ``threads`` torch threads each (default:
+    cores // workers, so the machine is not oversubscribed).
 
     With one worker (or one unit) the work runs in this process.
     """
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(
+        self, workers: int | None = None, max_batch: int = 10, threads: int | None = None
+    ) -> None:
+        self.max_batch = max_batch
         cores = os.cpu_count() or 1
         self.workers = max(1, workers or cores)
-        self.threads = max(1, cores // self.workers)
+        self.threads = threads or max(1, cores // self.workers)
         self._pool: ProcessPoolExecutor | None = None
 
     def map_units(
@@ -87,7 +99,7 @@ class LocalExecutor(Executor):
         """Yield each unit's results as workers finish them."""
         if self.workers == 1 or len(units) <= 1:
             for unit in units:
-                yield run_unit(unit, data_dir, 0)
+                yield run_unit(unit, data_dir, self.threads)
             return
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
@@ -107,7 +119,10 @@ class LocalExecutor(Executor):
 class DaskExecutor(Executor):
     """Units as tasks on a Dask distributed cluster; connects (or fails clearly) at construction."""
 
-    def __init__(self, scheduler: str, threads: int = 1, timeout: float = 10.0) -> None:
+    def __init__(
+        self, scheduler: str, threads: int = 1, timeout: float = 10.0, max_batch: int = 10
+    ) -> None:
+        self.max_batch = max_batch
         try:
             from distributed import Client
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -130,8 +145,9 @@ class DaskExecutor(Executor):
         futures = [
             self.client.submit(run_unit, u, data_dir, self.threads, pure=False) for u in units
         ]
-        for fut in as_completed(futures):
-            yield fut.result()
+        with self.client.as_current():
+            for fut in as_completed(futures):
+                yield fut.result()
 
     def close(self) -> None:
         """Close the client (the cluster keeps running)."""
@@ -139,15 +155,29 @@ class DaskExecutor(Executor):
 
 
 def make_executor(
-    kind: str = "local", *, scheduler: str | None = None, workers: int | None = None
+    kind: str = "local",
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    max_batch: int = 10,
+    threads: int | None = None,
 ) -> Executor:
-    """Build an executor; errors (unknown kind, missing or unreachable scheduler) come here."""
+    """Build an executor; errors (unknown kind, missing or unreachable scheduler) come here.
+
+    ``local``: a process pool of ``workers`` processes (default: all cores); ``dask``: the Dask
+    cluster whose scheduler listens at ``scheduler`` (e.g. ``tcp://10.0.0.5:8786``). ``threads``:
+    torch threads per worker (local default: cores // workers; dask default: 1).
+    """
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be an integer >= 1, got {threads}")
+    if max_batch < 1:
+        raise ValueError(f"max_batch must be an integer >= 1, got {max_batch}")
     if kind not in EXECUTORS:
         raise ValueError(f"executor must be one of {list(EXECUTORS)}, got {kind!r}")
     if workers is not None and workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers}")
     if kind == "local":
-        return LocalExecutor(workers)
+        return LocalExecutor(workers, max_batch, threads)
     if not scheduler:
         raise ValueError("executor 'dask' needs a scheduler address (--scheduler tcp://HOST:PORT)")
-    return DaskExecutor(scheduler)
+    return DaskExecutor(scheduler, threads=threads or 1, max_batch=max_batch)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["CifarNet", "LogReg", "MLP", "count_parameters"]
+__all__ = ["MLP", "CifarNet", "LogReg", "count_parameters"]
 
 
 class LogReg(nn.Module):
@@ -38,17 +38,20 @@ class CifarNet(nn.Module):
 
     conv 6x6 (64) -> ReLU -> max-pool 2x2 -> LRN -> conv 6x6 (64) -> ReLU -> LRN -> max-pool 2x2
     -> fc 384 -> ReLU -> dropout(keep 0.5) -> fc 192 -> ReLU -> dropout(keep 0.5) -> fc 10.
-    Convolutions use "same" padding, so a 32x32 input gives 64 x 8 x 8 features.
+    Convolutions use TensorFlow's "SAME" padding (2 before, 3 after), so a 32x32 input gives
+    64 x 8 x 8 features.
     """
 
     def __init__(self, classes: int = 10, keep_prob: float = 0.5) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(3, 64, kernel_size=6, padding="same"),
+            nn.ZeroPad2d((2, 3, 2, 3)),
+            nn.Conv2d(3, 64, kernel_size=6),
             nn.ReLU(),
             nn.MaxPool2d(2),
             nn.LocalResponseNorm(size=9, alpha=0.001, beta=0.75, k=1.0),
-            nn.Conv2d(64, 64, kernel_size=6, padding="same"),
+            nn.ZeroPad2d((2, 3, 2, 3)),
+            nn.Conv2d(64, 64, kernel_size=6),
             nn.ReLU(),
             nn.LocalResponseNorm(size=9, alpha=0.001, beta=0.75, k=1.0),
             nn.MaxPool2d(2),

@@ -80,7 +80,7 @@ def hparam_grid(
 
 
 def inverse_sqrt(optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LRScheduler:
-    """lr_t = lr / sqrt(t) (``beyondadam.schedules.inverse_sqrt``); step it after each opt.step()."""
+    """lr_t = lr / sqrt(t) (``beyondadam.schedules.inverse_sqrt``); step after each opt.step()."""
     from beyondadam.schedules import inverse_sqrt as sched
 
     return sched(optimizer)

@@ -48,9 +48,11 @@ def plot_training_loss(
         mean, lo, hi = mean_ci95(smooth(curves, window), axis=0)
         x = np.arange(1, curves.shape[1] + 1)
         hp = result.selected[opt].hp
-        label = f"{opt} (lr={hp.get('lr'):g}" + (
-            f", β2={hp['betas'][1]:g}" if "betas" in hp else ""
-        ) + f"; {len(curves)} seeds)"
+        label = (
+            f"{opt} (lr={hp.get('lr'):g}"
+            + (f", β2={hp['betas'][1]:g}" if "betas" in hp else "")
+            + f"; {len(curves)} seeds)"
+        )
         (line,) = ax.plot(x, mean, lw=1.4, label=label)
         ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.25, lw=0)
     if log_y:

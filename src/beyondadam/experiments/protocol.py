@@ -2,9 +2,10 @@
 
 :func:`run_configs` runs any list of configurations through an executor into the result store,
 skipping those already stored. :func:`run_protocol` is the paper's protocol for one task: a grid
-search over lr x beta2 (beta1 = 0.9) per optimizer with one seed, selection of the best configuration
-by the final training loss (mean over the last ``select_last_frac`` of the iterations), then that
-configuration rerun with ``seeds`` seeds; curves are summarised as mean and 95% band.
+search over lr x beta2 (beta1 = 0.9) per optimizer with one seed, selection of the best
+configuration by the final training loss (mean over the last ``select_last_frac`` of the
+iterations), then that configuration rerun with ``seeds`` seeds; curves are summarised as mean
+and 95% band.
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ def run_configs(
             done = store.finished_keys()
             unique = list({c.key: c for c in cfgs}.values())
             todo = [c for c in unique if c.key not in done]
-            units = split_units(todo, ex.workers)
+            units = split_units(todo, ex.workers, ex.max_batch)
             with tqdm(
                 total=len(unique), initial=len(unique) - len(todo), desc=desc, unit="run",
                 disable=quiet, dynamic_ncols=True,
@@ -108,6 +109,7 @@ class ProtocolResult:
         test_note: which test set was used (e.g. "test: first 1,000 official test images").
         wall_time: seconds for the whole protocol (including skipped, already stored runs).
         out_dir: where the result store (and plots) live.
+
     """
 
     task: str
@@ -170,6 +172,8 @@ def run_protocol(
     executor: Executor | str = "local",
     scheduler: str | None = None,
     workers: int | None = None,
+    max_batch: int = 10,
+    threads: int | None = None,
     quiet: bool = False,
     plot: bool = True,
 ) -> ProtocolResult:
@@ -202,9 +206,12 @@ def run_protocol(
     for c in grid_cfgs:
         validate_config(c)
     data = load_dataset(spec.dataset, data_dir)  # missing/corrupt files fail here, before training
-    ex = make_executor(executor, scheduler=scheduler, workers=workers) if isinstance(
-        executor, str
-    ) else executor
+    if isinstance(executor, str):
+        ex = make_executor(
+            executor, scheduler=scheduler, workers=workers, max_batch=max_batch, threads=threads
+        )
+    else:
+        ex = executor
     try:
         grid_res = run_configs(
             grid_cfgs, out_dir, data_dir=data_dir, executor=ex, quiet=quiet,
@@ -222,8 +229,7 @@ def run_protocol(
         grid["selected"] = grid.key.isin([c.key for c in selected.values()])
         seed_cfgs = {
             opt: [
-                RunConfig(**{**c.to_dict(), "seed": s})
-                for s in range(grid_seed, grid_seed + seeds)
+                RunConfig(**{**c.to_dict(), "seed": s}) for s in range(grid_seed, grid_seed + seeds)
             ]
             for opt, c in selected.items()
         }
@@ -255,7 +261,9 @@ def run_protocol(
     if plot:
         from beyondadam.experiments.plots import plot_training_loss
 
-        result.plots = [plot_training_loss(result, out / f"{task}_train_loss.{e}") for e in ("png", "svg")]
+        result.plots = [
+            plot_training_loss(result, out / f"{task}_train_loss.{e}") for e in ("png", "svg")
+        ]
     return result
 
 

@@ -114,7 +114,7 @@ class RunResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def final_train_loss(self, last_frac: float = 0.1) -> float:
-        """Mean training loss over the last ``last_frac`` of the logged iterations (NaN if diverged)."""
+        """Mean training loss over the last ``last_frac`` of the iterations (NaN if diverged)."""
         if self.status != "done" or len(self.train_loss) == 0:
             return math.nan
         n = max(1, round(len(self.train_loss) * last_frac))
@@ -139,7 +139,9 @@ def validate_config(cfg: RunConfig) -> None:
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, task: Task, data: Dataset, chunk: int = 2500) -> tuple[float, float]:
+def evaluate(
+    model: torch.nn.Module, task: Task, data: Dataset, chunk: int = 2500
+) -> tuple[float, float]:
     """Mean test loss and accuracy of ``model`` on the dataset's test set."""
     was = model.training
     model.eval()

@@ -1,9 +1,9 @@
 """The result store: an embedded SQLite database (``results.sqlite``) inside an output directory.
 
 One row per configuration (keyed by :attr:`RunConfig.key`) with its status and final metrics, and
-its curves as float arrays. A result is written in one transaction, so a process killed at any moment
-leaves every result either fully present or absent; a rerun skips finished keys. Only the driver
-process writes.
+its curves as float arrays. A result is written in one transaction, so a process killed at any
+moment leaves every result either fully present or absent; a rerun skips finished keys. Only the
+driver process writes.
 """
 
 from __future__ import annotations
@@ -189,6 +189,6 @@ def load_results(out_dir: str | Path) -> pd.DataFrame:
 
 
 def load_curves(out_dir: str | Path) -> pd.DataFrame:
-    """Long-format curves of every run in ``out_dir``; merge with :func:`load_results` on ``key``."""
+    """Long-format curves of every run in ``out_dir`` (join :func:`load_results` on ``key``)."""
     with ResultStore(out_dir) as store:
         return store.curves()

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from beyondadam.experiments.models import MLP, CifarNet, LogReg
 
@@ -36,7 +35,7 @@ class Task:
 
     Attributes:
         name: task id (``mnist-logreg``, ``mnist-mlp``, ``cifarnet``).
-        dataset: ``"mnist"`` or ``"cifar10"`` (see :func:`~beyondadam.experiments.data.load_dataset`).
+        dataset: ``"mnist"`` or ``"cifar10"`` (see :func:`.data.load_dataset`).
         make_model: builds a freshly initialised model (uses torch's global RNG).
         preprocess: maps a ``uint8`` minibatch to the model's float input.
         lr_schedule: ``"inverse_sqrt"`` (lr_t = lr / sqrt(t)) or ``"constant"``.
@@ -46,6 +45,7 @@ class Task:
         beta2_grid: beta2 values searched by the protocol.
         batch_size: minibatch size.
         params: parameter count of the model.
+
     """
 
     name: str
@@ -64,7 +64,7 @@ class Task:
 
     def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy."""
-        return F.cross_entropy(logits, target)
+        return nn.functional.cross_entropy(logits, target)
 
 
 TASKS: dict[str, Task] = {
@@ -78,7 +78,7 @@ TASKS: dict[str, Task] = {
             lr_schedule="inverse_sqrt",
             steps=3000,
             eval_every=250,
-            lr_grid=(1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
+            lr_grid=(3e-3, 1e-2, 3e-2, 1e-1, 3e-1),
             params=7850,
             description="softmax regression 784->10 on MNIST, lr_t = lr/sqrt(t)",
         ),

@@ -84,10 +84,7 @@ def _stage_fn(name: str, *args: Any) -> Callable[[StageContext], StageRecord]:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("figure1_online", "Figure 1, online problem", _stage_fn("run_figure1", "online")),
-    Stage(
-        "figure1_stochastic", "Figure 1, stochastic problem", _stage_fn("run_figure1", "stochastic")
-    ),
+    Stage("figure1", "Figure 1: online and stochastic problems", _stage_fn("run_figure1")),
     Stage("theorem1", "Theorem 1 example", _stage_fn("run_theorem1")),
     Stage("atlas", "Convergence atlas over (β1, β2)", _stage_fn("run_atlas")),
     Stage(
@@ -127,6 +124,14 @@ def _check_writable(out_dir: Path) -> None:
         ) from exc
 
 
+_PROSE = ("description", "expected_wall_time")
+
+
+def _settings(profile: dict[str, Any]) -> dict[str, Any]:
+    """A stored profile without its prose fields (editing a description must not block a resume)."""
+    return {k: v for k, v in profile.items() if k not in _PROSE}
+
+
 def preflight(
     profile: Profile,
     out_dir: Path,
@@ -151,7 +156,7 @@ def preflight(
     stored = state.get("profile")
     if fresh:
         state = {"schema_version": _results.SCHEMA_VERSION, "stages": {}}
-    elif stored and stored != _results.jsonable(profile.as_dict()):
+    elif stored and _settings(stored) != _settings(_results.jsonable(profile.as_dict())):
         raise ReproduceError(
             f"{out_dir} holds a reproduction with another profile "
             f"({stored.get('name')!r}, or the same name with other settings); "
@@ -161,12 +166,12 @@ def preflight(
         from beyondadam.reporting import collect
 
         if data_dir is None:
-            raise ReproduceError(
-                "no data directory: pass --data-dir DIR or set BEYONDADAM_DATA. "
-                + collect.mnist_help(None)
-            )
-        missing = collect.mnist_missing(data_dir)
-        if missing:
+            if collect.mnist_cached() is None:
+                raise ReproduceError(
+                    "no data directory: pass --data-dir DIR or set BEYONDADAM_DATA. "
+                    + collect.mnist_help(None)
+                )
+        elif missing := collect.mnist_missing(data_dir):
             raise ReproduceError(
                 f"MNIST files missing in {collect.mnist_dir(data_dir)}: {', '.join(missing)}. "
                 + collect.mnist_help(data_dir)
@@ -278,6 +283,8 @@ def reproduce(
         t0 = time.perf_counter()
         try:
             record = stage.run(ctx)
+            if not isinstance(record, StageRecord):
+                raise TypeError(f"stage {stage.id} returned {record!r}, not a StageRecord")
         except KeyboardInterrupt:
             say(f"interrupted during {stage.title}; rerun the same command to resume: {command}")
             raise

@@ -115,7 +115,10 @@ def render_markdown(data: Mapping[str, Any], claims: Sequence[Claim] = CLAIMS) -
     profile = data.get("profile", {})
     lines = [f"# {_TITLE}", ""]
     lines.append(f"Profile **{profile.get('name', '?')}**: {profile.get('description', '')}  ")
-    lines.append(f"Total wall time: {_fmt_seconds(_total_wall(data))}. {_summary(outcomes)}")
+    lines.append(
+        f"Total wall time: {_fmt_seconds(_total_wall(data))} (profile's expectation: "
+        f"{profile.get('expected_wall_time', '?')}). {_summary(outcomes)}"
+    )
     lines += ["", "## Claims", ""]
     lines.append("| # | Claim | Source | Criterion | Measured | Verdict |")
     lines.append("|---|---|---|---|---|---|")
@@ -186,6 +189,7 @@ td.id{white-space:nowrap;color:#59636e}
 .src{color:#59636e;font-size:.88em}
 .figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:18px}
 figure{margin:0;border:1px solid #d8dde5;border-radius:6px;padding:12px;background:#fcfcfd}
+figure.wide{grid-column:1/-1}
 figure img{width:100%;height:auto;display:block;background:#fff}
 figcaption{font-size:.9em;margin-top:8px}
 .paper{border-left:3px solid #7a8aa0;padding-left:8px;margin-top:6px;color:#39424e}
@@ -202,6 +206,18 @@ def _verdict_html(out: ClaimOutcome) -> str:
     cls = "v-" + out.verdict.replace(" ", "-")
     detail = f'<span class="detail">{_e(out.detail)}</span>' if out.detail else ""
     return f'<span class="verdict {cls}">{_e(out.verdict)}</span>{detail}'
+
+
+def _is_wide(path: Path) -> bool:
+    """Whether a PNG is more than twice as wide as high (read from its IHDR header)."""
+    if path.suffix.lower() != ".png" or not path.is_file():
+        return False
+    with path.open("rb") as fh:
+        head = fh.read(24)
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n":
+        return False
+    width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    return height > 0 and width > 2 * height
 
 
 def _data_uri(path: Path) -> str | None:
@@ -227,7 +243,8 @@ def render_html(
         f"<h1>{_e(_TITLE)}</h1>",
         f'<p class="summary">Profile <b>{_e(profile.get("name", "?"))}</b>: '
         f"{_e(profile.get('description', ''))}<br>Total wall time: "
-        f"{_e(_fmt_seconds(_total_wall(data)))}. {_e(_summary(outcomes))}</p>",
+        f"{_e(_fmt_seconds(_total_wall(data)))} (profile's expectation: "
+        f"{_e(profile.get('expected_wall_time', '?'))}). {_e(_summary(outcomes))}</p>",
         '<h2 id="claims">Claims</h2>',
         "<table><thead><tr><th>#</th><th>Claim</th><th>Criterion</th><th>Measured</th>"
         "<th>Verdict</th></tr></thead><tbody>",
@@ -260,8 +277,9 @@ def render_html(
                 if fig.get("config")
                 else ""
             )
+            wide = ' class="wide"' if _is_wide(out_dir / fig["path"]) else ""
             parts.append(
-                f"<figure><h3>{_e(fig.get('title', sid))}</h3>{img}"
+                f"<figure{wide}><h3>{_e(fig.get('title', sid))}</h3>{img}"
                 f"<figcaption>{caption}{paper}{config}</figcaption></figure>"
             )
     parts.append("</div>")

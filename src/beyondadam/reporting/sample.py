@@ -18,13 +18,26 @@ from beyondadam.reporting.profiles import QUICK
 __all__ = ["sample_results", "write_sample"]
 
 
-def _synthetic(t_max: int) -> dict[str, Any]:
+def _synthetic(t_max: int, seeds: int) -> dict[str, Any]:
+    adam = [0.9999, 0.998, 0.9995, 0.97, 1.0][:seeds]
+    ams = [-0.9981, -0.95, -0.999, -0.6, -0.97][:seeds]
     return {
         "T": t_max,
         "x_star": -1.0,
+        "seeds": seeds,
         "optimizers": {
-            "adam": {"x_T": 0.9999, "avg_regret_T": 0.198, "avg_regret_half": 0.197},
-            "amsgrad": {"x_T": -0.9981, "avg_regret_T": 0.0041, "avg_regret_half": 0.0063},
+            "adam": {
+                "x_T": sum(adam) / seeds,
+                "x_T_seeds": adam,
+                "avg_regret_T": 0.198,
+                "avg_regret_half": 0.197,
+            },
+            "amsgrad": {
+                "x_T": sum(ams) / seeds,
+                "x_T_seeds": ams,
+                "avg_regret_T": 0.0041,
+                "avg_regret_half": 0.0063,
+            },
         },
     }
 
@@ -70,11 +83,11 @@ def sample_results(figures: dict[str, list[dict[str, Any]]] | None = None) -> di
         "finished": "2026-01-01T00:08:00+00:00",
         "environment": {"versions": {"python": "3.x", "torch": "x"}, "cpu_count": 2},
         "stages": {
-            "figure1_online": stage(
-                "Figure 1, online problem", _synthetic(200_000), "figure1_online", 3.0
-            ),
-            "figure1_stochastic": stage(
-                "Figure 1, stochastic problem", _synthetic(200_000), "figure1_stochastic", 3.0
+            "figure1": stage(
+                "Figure 1",
+                {"online": _synthetic(5_000_000, 1), "stochastic": _synthetic(5_000_000, 5)},
+                "figure1",
+                6.0,
             ),
             "theorem1": stage(
                 "Theorem 1 example",
@@ -117,7 +130,7 @@ def write_sample(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
     out = Path(out_dir)
     figs: dict[str, list[dict[str, Any]]] = {}
     t = np.arange(1, 2001)
-    for sid, suffix in (("figure1_online", "png"), ("mnist_logreg", "svg")):
+    for sid, suffix in (("figure1", "png"), ("mnist_logreg", "svg")):
         (out / sid).mkdir(parents=True, exist_ok=True)
         fig, ax = plt.subplots(figsize=(5, 3), dpi=80)
         ax.plot(t, 0.2 + 0.0 * t, label="Adam")

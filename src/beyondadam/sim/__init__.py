@@ -17,7 +17,7 @@ Functions a report should call:
 - :func:`atlas` ``(problem, optimizers, grid=64, horizon=10**6) -> AtlasResult``: final x_T and
   R_T / T over a (beta1, beta2) grid; ``.write(outdir)``.
 - :func:`theorem1_sweep` ``(C, beta2=...) -> SweepResult``: Adam and AMSGrad on ``theorem1(C)``;
-  ``.flip_points()``, ``.write(outdir)``.
+  ``.wrong_side()``, ``.write(outdir)``.
 - Problems: :func:`theorem1`, :func:`paper_online`, :func:`paper_stochastic`, and the families
   :func:`periodic` and :func:`bernoulli` (Theorems 2 and 3); :func:`get_problem` by name.
 - :func:`theorem1_horizon` ``(C, lr)``: the horizon our Theorem 1 test uses (derived, not tuned).

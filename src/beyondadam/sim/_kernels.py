@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from beyondadam.sim import optimizers as O
+from beyondadam.sim import optimizers as oc
 
 N_STATE = 6
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -86,26 +86,44 @@ def _adagrad(t, g, lrf, xs, x, r, lr, lr_decay, eps, wd, sg, acc):
 
 @njit(inline="always", **_JIT)
 def _rmsprop(g, lrf, xs, centered, use_mom, x, r, lr, alpha, mom, eps, wd, sg, sq, gavg, buf):
-    for j in range(x.shape[0]):
-        xj = x[j]
-        r[j] += g * (xj - xs)
-        ge = sg[j] * g + wd[j] * xj
-        a = alpha[j]
-        s = sq[j] * a + (1.0 - a) * ge * ge
-        sq[j] = s
-        if centered:
+    # One branch-free loop per variant, so that each one vectorizes.
+    if centered:
+        for j in range(x.shape[0]):
+            xj = x[j]
+            r[j] += g * (xj - xs)
+            ge = sg[j] * g + wd[j] * xj
+            a = alpha[j]
+            s = sq[j] * a + (1.0 - a) * ge * ge
+            sq[j] = s
             ga = gavg[j] + (1.0 - a) * (ge - gavg[j])
             gavg[j] = ga
             avg = np.sqrt(s + (-1.0) * ga * ga) + eps[j]
-        else:
-            avg = np.sqrt(s) + eps[j]
-        lrt = lr[j] * lrf
-        if use_mom:
-            b = buf[j] * mom[j] + ge / avg
+            if use_mom:
+                b = buf[j] * mom[j] + ge / avg
+                buf[j] = b
+                x[j] = _clip(xj + (-(lr[j] * lrf)) * b)
+            else:
+                x[j] = _clip(xj + (-(lr[j] * lrf)) * ge / avg)
+    elif use_mom:
+        for j in range(x.shape[0]):
+            xj = x[j]
+            r[j] += g * (xj - xs)
+            ge = sg[j] * g + wd[j] * xj
+            a = alpha[j]
+            s = sq[j] * a + (1.0 - a) * ge * ge
+            sq[j] = s
+            b = buf[j] * mom[j] + ge / (np.sqrt(s) + eps[j])
             buf[j] = b
-            x[j] = _clip(xj + (-lrt) * b)
-        else:
-            x[j] = _clip(xj + (-lrt) * ge / avg)
+            x[j] = _clip(xj + (-(lr[j] * lrf)) * b)
+    else:
+        for j in range(x.shape[0]):
+            xj = x[j]
+            r[j] += g * (xj - xs)
+            ge = sg[j] * g + wd[j] * xj
+            a = alpha[j]
+            s = sq[j] * a + (1.0 - a) * ge * ge
+            sq[j] = s
+            x[j] = _clip(xj + (-(lr[j] * lrf)) * ge / (np.sqrt(s) + eps[j]))
 
 
 @njit(inline="always", **_JIT)
@@ -124,16 +142,61 @@ def _adadelta(g, lrf, xs, x, r, lr, rho, eps, wd, sg, sq, accd):
 
 
 @njit(inline="always", **_JIT)
-def _adam(g, lrf, xs, decoupled, x, r, lr, b1, b2, eps, wd, sg, m, v, p1, p2):
+def _adam(g, lrf, xs, x, r, lr, b1, b2, eps, wd, sg, m, v, p1, p2):
+    for j in range(x.shape[0]):
+        xj = x[j]
+        r[j] += g * (xj - xs)
+        ge = sg[j] * g + wd[j] * xj
+        a = b1[j]
+        b = b2[j]
+        mj = m[j] * a + (1.0 - a) * ge
+        vj = v[j] * b + (1.0 - b) * ge * ge
+        m[j] = mj
+        v[j] = vj
+        q1 = p1[j] * a
+        q2 = p2[j] * b
+        p1[j] = q1
+        p2[j] = q2
+        step = (lr[j] * lrf) / (1.0 - q1)
+        denom = np.sqrt(vj) / np.sqrt(1.0 - q2) + eps[j]
+        x[j] = _clip(xj + (-step) * mj / denom)
+
+
+@njit(inline="always", **_JIT)
+def _unbiased(p1, p2):
+    # True when 1 - beta1^t and 1 - beta2^t round to exactly 1.0 for every configuration: from
+    # then on dividing by them (or by their square roots) is the identity, bit for bit.
+    for j in range(p1.shape[0]):
+        if 1.0 - p1[j] != 1.0 or 1.0 - p2[j] != 1.0:
+            return False
+    return True
+
+
+@njit(inline="always", **_JIT)
+def _adam_unbiased(g, lrf, xs, x, r, lr, b1, b2, eps, wd, sg, m, v):
+    # _adam once both bias corrections are exactly 1.0 (same results, 1 sqrt and 1 div fewer).
+    for j in range(x.shape[0]):
+        xj = x[j]
+        r[j] += g * (xj - xs)
+        ge = sg[j] * g + wd[j] * xj
+        a = b1[j]
+        b = b2[j]
+        mj = m[j] * a + (1.0 - a) * ge
+        vj = v[j] * b + (1.0 - b) * ge * ge
+        m[j] = mj
+        v[j] = vj
+        x[j] = _clip(xj + (-(lr[j] * lrf)) * mj / (np.sqrt(vj) + eps[j]))
+
+
+@njit(inline="always", **_JIT)
+def _adamw(g, lrf, xs, x, r, lr, b1, b2, eps, wd, sg, m, v, p1, p2):
+    # Adam with decoupled weight decay: x <- x (1 - lr_t wd) before the Adam step.
     for j in range(x.shape[0]):
         xj = x[j]
         r[j] += g * (xj - xs)
         lrt = lr[j] * lrf
-        if decoupled:
-            xj = xj * (1.0 - lrt * wd[j])
-            ge = sg[j] * g
-        else:
-            ge = sg[j] * g + wd[j] * xj
+        xj = xj * (1.0 - lrt * wd[j])
+        ge = sg[j] * g
         a = b1[j]
         b = b2[j]
         mj = m[j] * a + (1.0 - a) * ge
@@ -176,67 +239,97 @@ def _nadam(t, g, lrf, xs, x, r, lr, b1, b2, eps, wd, sg, psi, m, v, mup, p2):
 
 
 @njit(inline="always", **_JIT)
-def _beta1_t(mode, t, b1, lamp, lam):
-    # b1_t: constant, b1 * lam^(t-1) (running product lamp), or b1 / t.
+def _beta1_fill(mode, t, b1, lam, lamp, out):
+    # out = b1_t: b1 * lam^(t-1) (running product lamp) for mode 1, b1 / t for mode 2.
     if mode == 1:
-        lp = lamp
-        return b1 * lp, lp * lam
-    if mode == 2:
-        return b1 / t, lamp
-    return b1, lamp
+        for j in range(out.shape[0]):
+            lp = lamp[j]
+            out[j] = b1[j] * lp
+            lamp[j] = lp * lam[j]
+    else:
+        for j in range(out.shape[0]):
+            out[j] = b1[j] / t
 
 
 @njit(inline="always", **_JIT)
-def _amsgrad(t, g, lrf, xs, flavor, mode, x, r, lr, b1, b2, eps, wd, sg, lam, m, v, vh, lp, p1, p2):
+def _amsgrad_paper(g, lrf, xs, x, r, lr, b1t, b2, eps, wd, sg, m, v, vh):
+    # No bias correction, max over the raw v.
     for j in range(x.shape[0]):
         xj = x[j]
         r[j] += g * (xj - xs)
-        lrt = lr[j] * lrf
         ge = sg[j] * g + wd[j] * xj
-        a, lpn = _beta1_t(mode, t, b1[j], lp[j], lam[j])
-        lp[j] = lpn
+        a = b1t[j]
         b = b2[j]
         mj = m[j] * a + (1.0 - a) * ge
         vj = v[j] * b + (1.0 - b) * ge * ge
         m[j] = mj
         v[j] = vj
-        if flavor == 0:  # paper: no bias correction, max over raw v
-            h = max(vh[j], vj)
-            vh[j] = h
-            x[j] = _clip(xj + (-lrt) * mj / (np.sqrt(h) + eps[j]))
-        else:
-            q1 = p1[j] * a
-            q2 = p2[j] * b
-            p1[j] = q1
-            p2[j] = q2
-            if flavor == 1:  # pytorch: Adam(amsgrad=True)
-                h = max(vh[j], vj)
-                vh[j] = h
-                step = lrt / (1.0 - q1)
-                denom = np.sqrt(h) / np.sqrt(1.0 - q2) + eps[j]
-                x[j] = _clip(xj + (-step) * mj / denom)
-            else:  # optax: max over bias-corrected v
-                h = max(vh[j], vj / (1.0 - q2))
-                vh[j] = h
-                mh = mj / (1.0 - q1)
-                x[j] = _clip(xj + (-lrt) * mh / (np.sqrt(h) + eps[j]))
+        h = max(vh[j], vj)
+        vh[j] = h
+        x[j] = _clip(xj + (-(lr[j] * lrf)) * mj / (np.sqrt(h) + eps[j]))
 
 
 @njit(inline="always", **_JIT)
-def _adamnc(t, g, lrf, xs, mode, x, r, lr, b1, eps, wd, sg, lam, m, v, lp):
+def _amsgrad_pytorch(g, lrf, xs, x, r, lr, b1t, b2, eps, wd, sg, m, v, vh, p1, p2):
+    # torch.optim.Adam(amsgrad=True): max over the raw v, then both bias corrections.
+    for j in range(x.shape[0]):
+        xj = x[j]
+        r[j] += g * (xj - xs)
+        ge = sg[j] * g + wd[j] * xj
+        a = b1t[j]
+        b = b2[j]
+        mj = m[j] * a + (1.0 - a) * ge
+        vj = v[j] * b + (1.0 - b) * ge * ge
+        m[j] = mj
+        v[j] = vj
+        q1 = p1[j] * a
+        q2 = p2[j] * b
+        p1[j] = q1
+        p2[j] = q2
+        h = max(vh[j], vj)
+        vh[j] = h
+        step = (lr[j] * lrf) / (1.0 - q1)
+        denom = np.sqrt(h) / np.sqrt(1.0 - q2) + eps[j]
+        x[j] = _clip(xj + (-step) * mj / denom)
+
+
+@njit(inline="always", **_JIT)
+def _amsgrad_optax(g, lrf, xs, x, r, lr, b1t, b2, eps, wd, sg, m, v, vh, p1, p2):
+    # optax.amsgrad: max over the bias-corrected v.
+    for j in range(x.shape[0]):
+        xj = x[j]
+        r[j] += g * (xj - xs)
+        ge = sg[j] * g + wd[j] * xj
+        a = b1t[j]
+        b = b2[j]
+        mj = m[j] * a + (1.0 - a) * ge
+        vj = v[j] * b + (1.0 - b) * ge * ge
+        m[j] = mj
+        v[j] = vj
+        q1 = p1[j] * a
+        q2 = p2[j] * b
+        p1[j] = q1
+        p2[j] = q2
+        h = max(vh[j], vj / (1.0 - q2))
+        vh[j] = h
+        mh = mj / (1.0 - q1)
+        x[j] = _clip(xj + (-(lr[j] * lrf)) * mh / (np.sqrt(h) + eps[j]))
+
+
+@njit(inline="always", **_JIT)
+def _adamnc(t, g, lrf, xs, x, r, lr, b1t, eps, wd, sg, m, v):
+    # beta2_t = 1 - 1/t: v_t is the mean of g_1^2 .. g_t^2.
     b2 = 1.0 - 1.0 / t
     for j in range(x.shape[0]):
         xj = x[j]
         r[j] += g * (xj - xs)
-        lrt = lr[j] * lrf
         ge = sg[j] * g + wd[j] * xj
-        a, lpn = _beta1_t(mode, t, b1[j], lp[j], lam[j])
-        lp[j] = lpn
+        a = b1t[j]
         mj = m[j] * a + (1.0 - a) * ge
         vj = v[j] * b2 + (1.0 - b2) * ge * ge
         m[j] = mj
         v[j] = vj
-        x[j] = _clip(xj + (-lrt) * mj / (np.sqrt(vj) + eps[j]))
+        x[j] = _clip(xj + (-(lr[j] * lrf)) * mj / (np.sqrt(vj) + eps[j]))
 
 
 @njit(parallel=True, **_JIT)
@@ -257,22 +350,25 @@ def run_segment(
         small = bsmall[bi]
         period = bperiod[bi]
         ph = (t0 - bphase[bi]) % period
-        x = X[s:e]
-        r = R[s:e]
-        lr = P[O.R_LR, s:e]
-        pa = P[O.R_A, s:e]
-        pb = P[O.R_B, s:e]
-        eps = P[O.R_EPS, s:e]
-        wd = P[O.R_WD, s:e]
-        lam = P[O.R_LAM, s:e]
-        sg = P[O.R_SIGN, s:e]
-        pi = P[O.R_INIT, s:e]
-        s0 = S[0, s:e]
-        s1 = S[1, s:e]
-        s2 = S[2, s:e]
-        s3 = S[3, s:e]
-        s4 = S[4, s:e]
-        s5 = S[5, s:e]
+        # Block-local C-contiguous copies (slices have unknown layout and would not vectorize).
+        x = X[s:e].copy()
+        r = R[s:e].copy()
+        lr = P[oc.R_LR, s:e].copy()
+        pa = P[oc.R_A, s:e].copy()
+        pb = P[oc.R_B, s:e].copy()
+        eps = P[oc.R_EPS, s:e].copy()
+        wd = P[oc.R_WD, s:e].copy()
+        lam = P[oc.R_LAM, s:e].copy()
+        sg = P[oc.R_SIGN, s:e].copy()
+        pi = P[oc.R_INIT, s:e].copy()
+        s0 = S[0, s:e].copy()
+        s1 = S[1, s:e].copy()
+        s2 = S[2, s:e].copy()
+        s3 = S[3, s:e].copy()
+        s4 = S[4, s:e].copy()
+        s5 = S[5, s:e].copy()
+        b1t = np.empty(e - s) if mode != 0 else pa
+        unbiased = False
         ci = ci0
         while ci < nck and ck[ci] < t0:
             ci += 1
@@ -285,33 +381,59 @@ def run_segment(
             else:
                 g = big if _uniform(bkey[bi], t) < bprob[bi] else -small
             lrf = 1.0 / np.sqrt(t) if bsched[bi] == 1 else 1.0
-            if kind == O.SGD:
+            if kind == oc.SGD:
                 _sgd(g, lrf, xs, x, r, lr, wd, sg)
-            elif kind == O.MOMENTUM or kind == O.NAG:
-                _momentum(t, g, lrf, xs, kind == O.NAG, x, r, lr, pa, pb, wd, sg, s0)
-            elif kind == O.ADAGRAD:
+            elif kind == oc.MOMENTUM or kind == oc.NAG:
+                _momentum(t, g, lrf, xs, kind == oc.NAG, x, r, lr, pa, pb, wd, sg, s0)
+            elif kind == oc.ADAGRAD:
                 _adagrad(t, g, lrf, xs, x, r, lr, pb, eps, wd, sg, s0)
-            elif kind == O.RMSPROP:
-                centered = (flags & O.F_CENTERED) != 0
-                use_mom = (flags & O.F_MOMENTUM) != 0
+            elif kind == oc.RMSPROP:
+                centered = (flags & oc.F_CENTERED) != 0
+                use_mom = (flags & oc.F_MOMENTUM) != 0
                 _rmsprop(g, lrf, xs, centered, use_mom, x, r, lr, pa, pb, eps, wd, sg, s0, s1, s2)
-            elif kind == O.ADADELTA:
+            elif kind == oc.ADADELTA:
                 _adadelta(g, lrf, xs, x, r, lr, pa, eps, wd, sg, s0, s1)
-            elif kind == O.ADAM:
-                dec = (flags & O.F_DECOUPLED) != 0
-                _adam(g, lrf, xs, dec, x, r, lr, pa, pb, eps, wd, sg, s0, s1, s2, s3)
-            elif kind == O.NADAM:
+            elif kind == oc.ADAM:
+                if not unbiased and (t & 127) == 0:
+                    unbiased = _unbiased(s2, s3)
+                if unbiased and (flags & oc.F_DECOUPLED) == 0:
+                    _adam_unbiased(g, lrf, xs, x, r, lr, pa, pb, eps, wd, sg, s0, s1)
+                elif (flags & oc.F_DECOUPLED) != 0:
+                    _adamw(g, lrf, xs, x, r, lr, pa, pb, eps, wd, sg, s0, s1, s2, s3)
+                else:
+                    _adam(g, lrf, xs, x, r, lr, pa, pb, eps, wd, sg, s0, s1, s2, s3)
+            elif kind == oc.NADAM:
                 _nadam(t, g, lrf, xs, x, r, lr, pa, pb, eps, wd, sg, pi, s0, s1, s2, s3)
-            elif kind == O.ADAMNC:
-                _adamnc(t, g, lrf, xs, mode, x, r, lr, pa, eps, wd, sg, lam, s0, s1, s3)
             else:
-                fl = kind - O.AMSGRAD_PAPER
-                _amsgrad(
-                    t, g, lrf, xs, fl, mode, x, r, lr, pa, pb, eps, wd, sg, lam, s0, s1, s2, s3,
-                    s4, s5,
-                )  # fmt: skip
+                if mode != 0:
+                    _beta1_fill(mode, t, pa, lam, s3, b1t)
+                if kind == oc.ADAMNC:
+                    _adamnc(t, g, lrf, xs, x, r, lr, b1t, eps, wd, sg, s0, s1)
+                elif kind == oc.AMSGRAD_PAPER:
+                    _amsgrad_paper(g, lrf, xs, x, r, lr, b1t, pb, eps, wd, sg, s0, s1, s2)
+                else:
+                    if not unbiased and (t & 127) == 0:
+                        unbiased = _unbiased(s4, s5)
+                    if unbiased:  # every flavor reduces to the paper's update, bit for bit
+                        _amsgrad_paper(g, lrf, xs, x, r, lr, b1t, pb, eps, wd, sg, s0, s1, s2)
+                    elif kind == oc.AMSGRAD_PYTORCH:
+                        _amsgrad_pytorch(
+                            g, lrf, xs, x, r, lr, b1t, pb, eps, wd, sg, s0, s1, s2, s4, s5
+                        )
+                    else:
+                        _amsgrad_optax(
+                            g, lrf, xs, x, r, lr, b1t, pb, eps, wd, sg, s0, s1, s2, s4, s5
+                        )
             if ci < nck and ck[ci] == t:
                 for j in range(e - s):
                     outX[s + j, ci] = x[j]
                     outR[s + j, ci] = r[j] / t
                 ci += 1
+        X[s:e] = x
+        R[s:e] = r
+        S[0, s:e] = s0
+        S[1, s:e] = s1
+        S[2, s:e] = s2
+        S[3, s:e] = s3
+        S[4, s:e] = s4
+        S[5, s:e] = s5

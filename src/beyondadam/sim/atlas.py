@@ -8,7 +8,7 @@ is proved to fail for beta1 < sqrt(beta2) on a suitable problem).  Optimizers: `
 beta1 = 0, as in the paper: a function of beta2 only).  Only distinct configurations are run.
 
 :func:`theorem1_sweep` runs Adam and AMSGrad with beta1 = 0 on ``theorem1(C)`` over a range of C,
-with beta2 = 1/(1 + C^2) (the theorem's choice) or fixed values, and reports the smallest C at
+with beta2 = 1/(1 + C^2) (the theorem's choice) or fixed values, and reports the range of C over
 which Adam ends on the wrong side (x_T > 0).
 """
 
@@ -26,6 +26,7 @@ from beyondadam.sim.optimizers import OptimizerSpec
 from beyondadam.sim.problems import Problem, get_problem, theorem1
 
 ATLAS_OPTIMIZERS = ("Adam", "AMSGrad", "AdamNC", "RMSProp")
+DEFAULT_C = np.round(np.linspace(2.1, 20, 80), 4)  # C values of theorem1_sweep
 
 
 SPACINGS = ("linear", "log")
@@ -105,11 +106,15 @@ class AtlasResult:
         b1, b2 = np.meshgrid(self.beta1, self.beta2, indexing="ij")
         return pd.concat(
             [
-                pd.DataFrame({
-                    "optimizer": name, "beta1": b1.ravel(), "beta2": b2.ravel(),
-                    "x_T": self.final_x[name].ravel(),
-                    "R_T/T": self.avg_regret[name].ravel(),
-                })  # fmt: skip
+                pd.DataFrame(
+                    {
+                        "optimizer": name,
+                        "beta1": b1.ravel(),
+                        "beta2": b2.ravel(),
+                        "x_T": self.final_x[name].ravel(),
+                        "R_T/T": self.avg_regret[name].ravel(),
+                    }
+                )
                 for name in self.final_x
             ],
             ignore_index=True,
@@ -223,12 +228,14 @@ class SweepResult:
     avg_regret: dict[tuple[str, str], np.ndarray]
     seconds: float
 
-    def flip_points(self) -> dict[tuple[str, str], float]:
-        """Smallest C at which x_T > 0 (the wrong side), NaN if none."""
+    def wrong_side(self) -> dict[tuple[str, str], tuple[float, float]]:
+        """Smallest and largest C at which x_T > 0 (the wrong side), (NaN, NaN) if none."""
         out = {}
         for k, x in self.final_x.items():
             hit = np.nonzero(x > 0)[0]
-            out[k] = float(self.C[hit[0]]) if hit.size else float("nan")
+            out[k] = (
+                (float(self.C[hit[0]]), float(self.C[hit[-1]])) if hit.size else (np.nan, np.nan)
+            )
         return out
 
     def to_frame(self):
@@ -237,8 +244,15 @@ class SweepResult:
 
         return pd.concat(
             [
-                pd.DataFrame({"optimizer": o, "beta2": b2, "C": self.C, "x_T": self.final_x[(o, b2)],
-                              "R_T/T": self.avg_regret[(o, b2)]})  # fmt: skip
+                pd.DataFrame(
+                    {
+                        "optimizer": o,
+                        "beta2": b2,
+                        "C": self.C,
+                        "x_T": self.final_x[(o, b2)],
+                        "R_T/T": self.avg_regret[(o, b2)],
+                    }
+                )
                 for (o, b2) in self.final_x
             ],
             ignore_index=True,
@@ -253,10 +267,13 @@ class SweepResult:
             axes[0].plot(self.C, x, ls, marker=".", label=f"{o}, beta2={b2}")
             axes[1].plot(self.C, self.avg_regret[(o, b2)], ls, marker=".", label=f"{o}, beta2={b2}")
         axes[0].axhline(0, color="gray", lw=0.8)
-        axes[0].set(xlabel="C", ylabel="$x_T$", ylim=(-1.1, 1.1),
-                    title=f"theorem1(C): $x_T$ at T = {self.horizon:,}, beta1 = {self.beta1:g}")
+        axes[0].set(
+            xlabel="C",
+            ylabel="$x_T$",
+            ylim=(-1.1, 1.1),
+            title=f"theorem1(C): $x_T$ at T = {self.horizon:,}, beta1 = {self.beta1:g}",
+        )
         axes[1].set(xlabel="C", ylabel="$R_T/T$", yscale="symlog", title="average regret")
-        # fmt: skip
         for ax in axes:
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
@@ -275,7 +292,7 @@ class SweepResult:
 
 
 def theorem1_sweep(
-    C: Sequence[float] | np.ndarray = tuple(np.round(np.linspace(2.1, 20, 80), 4)),
+    C: Sequence[float] | np.ndarray | None = None,
     *,
     beta2: Sequence[float | str] = ("theorem", 0.3, 0.6, 0.9, 0.99),
     beta1: float = 0.0,
@@ -287,9 +304,13 @@ def theorem1_sweep(
     x0: float = 0.0,
     progress: bool = False,
 ) -> SweepResult:
-    """Sweep C over ``theorem1(C)``; ``beta2`` entries are floats or ``"theorem"`` (1/(1+C^2))."""
+    """Sweep C over ``theorem1(C)`` (default ``DEFAULT_C``: 80 values from 2.1 to 20).
+
+    ``beta2`` entries are floats or ``"theorem"`` (1/(1+C^2)); each (optimizer, beta2) pair is
+    a curve.
+    """
     horizon = check_horizon(horizon)
-    Cs = np.asarray(C, dtype=np.float64)
+    Cs = DEFAULT_C if C is None else np.asarray(C, dtype=np.float64)
     if Cs.ndim != 1 or Cs.size == 0:
         raise ValueError("C must be a non-empty 1-D sequence of values > 2")
     for name in optimizers:

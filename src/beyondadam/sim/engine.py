@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from beyondadam.sim import optimizers as O
+from beyondadam.sim import optimizers as oc
 from beyondadam.sim.optimizers import OptimizerSpec
 from beyondadam.sim.problems import Problem, seed_key
 
 SCHEDULES = ("inverse_sqrt", "constant")
 MAX_RECORDED = 50_000_000  # recorded values per array (x and regret), i.e. 400 MB each
-_BLOCK = 64
+_BLOCK = 128
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Config:
         schedule: ``"inverse_sqrt"`` (lr_t = lr / sqrt(t), the paper's choice) or ``"constant"``.
         seed: the seed of a stochastic problem's draws (ignored by online problems).
         x0: the start point x_1 in [-1, 1].
+
     """
 
     optimizer: OptimizerSpec
@@ -79,6 +80,7 @@ class Result:
         x: the iterate after each checkpoint step, shape (n, K).
         avg_regret: R_t / t at each checkpoint step, shape (n, K).
         seconds: wall-clock compute time of the kernel (compilation excluded).
+
     """
 
     configs: list[Config]
@@ -91,7 +93,7 @@ class Result:
 
     @property
     def final_x(self) -> np.ndarray:
-        """x after T steps, shape (n,)."""
+        """X after T steps, shape (n,)."""
         return self.x[:, -1]
 
     @property
@@ -148,7 +150,10 @@ def _checkpoints(checkpoints, horizon: int, n: int) -> np.ndarray:
         ck = log_checkpoints(horizon)
     elif isinstance(checkpoints, str):
         if checkpoints != "all":
-            raise ValueError(f"checkpoints must be None, 'all', an int or steps, got {checkpoints!r}")
+            raise ValueError(
+                f"checkpoints must be None, 'all', an int or steps, got {checkpoints!r}"
+            )
+        _check_recorded(n, horizon)
         ck = np.arange(1, horizon + 1, dtype=np.int64)
     elif isinstance(checkpoints, int | np.integer):
         ck = log_checkpoints(horizon, int(checkpoints))
@@ -159,12 +164,16 @@ def _checkpoints(checkpoints, horizon: int, n: int) -> np.ndarray:
         if ck.min() < 1 or ck.max() > horizon:
             raise ValueError(f"checkpoint steps must be in [1, horizon={horizon}]")
         ck = np.union1d(ck.astype(np.int64), [horizon])
-    if n * ck.size > MAX_RECORDED:
+    _check_recorded(n, ck.size)
+    return ck
+
+
+def _check_recorded(n: int, k: int) -> None:
+    if n * k > MAX_RECORDED:
         raise ValueError(
-            f"recording {ck.size} checkpoints for {n} configurations exceeds {MAX_RECORDED} "
+            f"recording {k} checkpoints for {n} configurations exceeds {MAX_RECORDED} "
             "values; use log-spaced checkpoints for long horizons"
         )
-    return ck
 
 
 @dataclass
@@ -194,6 +203,8 @@ def _pack(configs: Sequence[Config], block: int) -> _Packed:
         "start", "stop", "kind", "flags", "sched", "pcode", "big", "small", "period", "phase",
         "prob", "key", "xstar")}  # fmt: skip
     for k, members in groups.items():
+        # Similar hyperparameters in the same block: bias corrections reach 1.0 together.
+        members = sorted(members, key=lambda i: (packed[i][2][oc.R_B], packed[i][2][oc.R_A]))
         for lo in range(0, len(members), block):
             chunk = members[lo : lo + block]
             cols["start"].append(len(order))
@@ -217,14 +228,14 @@ def _pack(configs: Sequence[Config], block: int) -> _Packed:
         for name, v in cols.items()
     }
     order_a = np.asarray(order, dtype=np.int64)
-    P = np.empty((O.N_PARAMS, n), dtype=np.float64)
+    P = np.empty((oc.N_PARAMS, n), dtype=np.float64)
     S = np.zeros((8, n), dtype=np.float64)[:6].copy()
     for pos, i in enumerate(order_a):
         kind, _, row = packed[i]
         P[:, pos] = row
-        if kind == O.ADAGRAD:
-            S[0, pos] = row[O.R_INIT]
-        elif kind in (O.ADAM, O.NADAM):
+        if kind == oc.ADAGRAD:
+            S[0, pos] = row[oc.R_INIT]
+        elif kind in (oc.ADAM, oc.NADAM):
             S[2, pos] = S[3, pos] = 1.0
         else:
             S[3, pos] = S[4, pos] = S[5, pos] = 1.0
@@ -265,7 +276,7 @@ def warmup() -> None:
 def run_batch(
     configs: Sequence[Config],
     horizon: int,
-    checkpoints: None | int | str | Sequence[int] | np.ndarray = None,
+    checkpoints: int | str | Sequence[int] | np.ndarray | None = None,
     *,
     progress: bool = False,
     block: int = _BLOCK,
@@ -282,6 +293,7 @@ def run_batch(
         progress: show a tqdm progress bar over steps.
         block: configurations per work unit (a block shares the update rule and gradients).
         segment: steps per kernel call (default: about 1e8 configuration-steps).
+
     """
     configs = list(configs)
     if not configs:
@@ -300,6 +312,10 @@ def run_batch(
     warmup()
     if segment is None:
         segment = max(1, min(horizon, int(1e8 // n)))
+        if progress:
+            segment = max(1, min(segment, -(-horizon // 50)))
+    elif segment < 1:
+        raise ValueError(f"segment must be >= 1, got {segment!r}")
     bar = None
     if progress:
         from tqdm.auto import tqdm

@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from beyondadam.sim._plot import pyplot, save, write_table
 from beyondadam.sim.engine import Config, Result, check_horizon, run_batch
 from beyondadam.sim.optimizers import OptimizerSpec
@@ -34,6 +32,7 @@ class Figure1Result:
         stochastic: one row per (optimizer, seed) on the stochastic problem, optimizer-major.
         optimizers: the optimizers, in order.
         seeds: the seeds of the stochastic runs.
+
     """
 
     online: Result
@@ -141,14 +140,22 @@ def figure1(
     """Run Figure 1 of the paper and return the curves.
 
     Args:
-        optimizers: names (built with ``lr``, ``betas``, ``eps``) or full specs.  Names take the
+        optimizers: names (built with ``lr``, ``betas``, ``eps``) or full specs.
+        lr: base step size; lr_t = lr / sqrt(t) with the default ``schedule``.
+        betas: (beta1, beta2) for the optimizers built from names.
+        eps: epsilon for the optimizers built from names.  Names take the
             arguments of their class: Adam, NAdam and AMSGrad get ``betas``; AdamNC gets
             ``beta1 = betas[0]``; the others get ``lr`` only.
         steps: horizon of the online problem (5,000,000 in the paper).
         stochastic_steps: horizon of the stochastic problem (default: ``steps``).
         seeds: seeds of the stochastic runs (empty: skip the stochastic panel).
-        online_problem, stochastic_problem: default to the paper's.
+        online_problem: defaults to :func:`paper_online`.
+        stochastic_problem: defaults to :func:`paper_stochastic`.
+        schedule: ``"inverse_sqrt"`` or ``"constant"``.
+        x0: the start point x_1.
         checkpoints: number of log-spaced recorded points per curve.
+        progress: show progress bars.
+
     """
     steps = check_horizon(steps)
     stochastic_steps = steps if stochastic_steps is None else check_horizon(stochastic_steps)

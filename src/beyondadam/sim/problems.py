@@ -59,6 +59,7 @@ class Problem:
             ``t mod period == phase mod period`` (t starts at 1).
         phase: see ``period``.
         p: for Bernoulli problems, the probability of ``big``.
+
     """
 
     name: str
@@ -143,7 +144,12 @@ def uniforms(seed: int, t: np.ndarray) -> np.ndarray:
 
 
 def periodic(
-    big: float, small: float = 1.0, period: int = 3, *, phase: int = 1, scale: float = 1.0,
+    big: float,
+    small: float = 1.0,
+    period: int = 3,
+    *,
+    phase: int = 1,
+    scale: float = 1.0,
     name: str | None = None,
 ) -> Problem:
     """``scale * big`` at the steps t with t mod period == phase, ``-scale * small`` otherwise.

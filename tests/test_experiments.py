@@ -1,0 +1,398 @@
+"""Models, training loop, batched engine vs beyondadam.optim, store, protocol, CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from click.testing import CliRunner
+
+from beyondadam.cli import main as cli
+from beyondadam.experiments import (
+    ResultStore,
+    RunConfig,
+    get_task,
+    load_curves,
+    load_dataset,
+    load_results,
+    make_executor,
+    mean_ci95,
+    run_configs,
+    run_protocol,
+    train,
+    train_many,
+)
+from beyondadam.experiments import batched as engine
+from beyondadam.experiments.models import MLP, CifarNet, LogReg, count_parameters
+from beyondadam.experiments.optimizers import build_optimizer
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """One torch thread: tiny models, and a shared machine must not be oversubscribed."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+_env = os.environ.get("BEYONDADAM_DATA")
+DATA = Path(_env) if _env else REPO.parent / "shared" / "datasets"
+needs_mnist = pytest.mark.skipif(
+    not (DATA / "mnist").is_dir(),
+    reason="real MNIST absent: set BEYONDADAM_DATA to a directory with mnist/",
+)
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    if not (DATA / "mnist").is_dir():
+        pytest.skip("real MNIST absent: set BEYONDADAM_DATA to a directory with mnist/")
+    return load_dataset("mnist", str(DATA))
+
+
+def adam(task="mnist-logreg", lr=1e-2, b2=0.999, seed=0, steps=60, ev=30, opt="adam"):
+    return RunConfig.make(
+        task, opt, {"lr": lr, "betas": [0.9, b2]}, seed=seed, steps=steps, eval_every=ev
+    )
+
+
+# ----------------------------------------------------------------------------------------- models
+
+
+@pytest.mark.parametrize(
+    ("model", "shape", "params"),
+    [
+        (LogReg(), (5, 784), 7850),
+        (MLP(), (5, 784), 784 * 100 + 100 + 100 * 10 + 10),
+        (
+            CifarNet(),
+            (5, 3, 32, 32),
+            3 * 64 * 36
+            + 64
+            + 64 * 64 * 36
+            + 64
+            + 4096 * 384
+            + 384
+            + 384 * 192
+            + 192
+            + 192 * 10
+            + 10,
+        ),
+    ],
+)
+def test_model_output_shape_and_parameter_count(model, shape, params):
+    assert model(torch.zeros(shape)).shape == (5, 10)
+    assert count_parameters(model) == params
+    name = {LogReg: "mnist-logreg", MLP: "mnist-mlp", CifarNet: "cifarnet"}[type(model)]
+    assert get_task(name).params == params
+
+
+def test_cifarnet_has_lrn_pool_dropout():
+    kinds = [type(m).__name__ for m in CifarNet().modules()]
+    assert kinds.count("LocalResponseNorm") == 2
+    assert kinds.count("MaxPool2d") == 2
+    assert kinds.count("Dropout") == 2
+    assert kinds.count("Conv2d") == 2
+    convs = [m for m in CifarNet().modules() if isinstance(m, torch.nn.Conv2d)]
+    assert all(c.kernel_size == (6, 6) and c.out_channels == 64 for c in convs)
+
+
+# ------------------------------------------------------------------------------------- training
+
+
+@pytest.mark.parametrize("task", ["mnist-logreg", "mnist-mlp"])
+def test_short_run_lowers_loss_and_is_bit_identical(mnist, task):
+    cfg = adam(task, lr=1e-2 if task == "mnist-logreg" else 1e-3, steps=120, ev=60)
+    r1, r2 = train(cfg, mnist), train(cfg, mnist)
+    assert r1.status == "done"
+    assert len(r1.train_loss) == 120
+    assert r1.train_loss[-20:].mean() < 0.6 * r1.train_loss[:5].mean()
+    assert r1.test_steps.tolist() == [60, 120]
+    assert r1.test_acc[-1] > 0.8
+    assert np.array_equal(r1.train_loss, r2.train_loss)
+    assert np.array_equal(r1.test_loss, r2.test_loss)
+    other = train(adam(task, lr=cfg.hp["lr"], steps=120, ev=60, seed=1), mnist)
+    assert not np.array_equal(r1.train_loss, other.train_loss)
+
+
+def test_logreg_uses_inverse_sqrt_schedule(mnist, monkeypatch):
+    seen = []
+    import beyondadam.experiments.runner as runner_mod
+
+    real = runner_mod.inverse_sqrt
+
+    def spy(opt):
+        s = real(opt)
+        seen.append((opt, s))
+        return s
+
+    monkeypatch.setattr(runner_mod, "inverse_sqrt", spy)
+    train(adam(steps=4, ev=4), mnist)
+    opt, _ = seen[0]
+    assert math.isclose(opt.param_groups[0]["lr"], 1e-2 / math.sqrt(5), rel_tol=1e-9)
+    train(adam("mnist-mlp", steps=4, ev=4), mnist)
+    assert len(seen) == 1  # the MLP keeps a constant lr
+
+
+@pytest.mark.parametrize("task", ["mnist-logreg", "mnist-mlp"])
+def test_batched_engine_equals_real_optimizers_step_by_step(mnist, task):
+    """The batched Adam / AMSGrad(paper) / SGD math against beyondadam.optim, step by step."""
+    cfgs = [
+        adam(task, lr=3e-3, b2=0.99, seed=0, steps=40, ev=20),
+        adam(task, lr=1e-2, b2=0.999, seed=0, steps=40, ev=20, opt="amsgrad"),
+        adam(task, lr=1e-3, b2=0.99, seed=1, steps=40, ev=20, opt="amsgrad"),
+        RunConfig.make(task, "sgd", {"lr": 0.1}, seed=2, steps=40, eval_every=20),
+    ]
+    assert all(engine.supports(c) for c in cfgs)
+    batched = engine.train_batched(cfgs, mnist)
+    for cfg, rb in zip(cfgs, batched, strict=True):
+        ref = train(cfg, mnist)
+        assert ref.engine == "plain"
+        assert rb.engine == "batched[4]"
+        np.testing.assert_allclose(rb.train_loss, ref.train_loss, rtol=2e-4, atol=2e-5)
+        np.testing.assert_allclose(rb.test_loss, ref.test_loss, rtol=2e-4)
+        np.testing.assert_allclose(rb.test_acc, ref.test_acc, atol=3e-4)
+    # the shared-minibatch path (one seed) as well
+    same_seed = [
+        adam(task, seed=5, steps=25, ev=25),
+        adam(task, seed=5, steps=25, ev=25, opt="amsgrad"),
+    ]
+    for cfg, rb in zip(same_seed, engine.train_batched(same_seed, mnist), strict=True):
+        np.testing.assert_allclose(
+            rb.train_loss, train(cfg, mnist).train_loss, rtol=2e-4, atol=2e-5
+        )
+
+
+def test_batched_optimizer_state_matches_real_class():
+    torch.manual_seed(0)
+    for name, hp in [
+        ("adam", {"lr": 0.05, "betas": [0.9, 0.99]}),
+        ("amsgrad", {"lr": 0.05, "betas": [0.9, 0.999]}),
+        ("sgd", {"lr": 0.05}),
+    ]:
+        cfg = RunConfig.make("mnist-mlp", name, hp)
+        p = torch.nn.Parameter(torch.randn(3, 4))
+        q = p.detach().clone()[None]
+        ref, bat = build_optimizer(name, [p], cfg.hp), engine._BatchedOptim([q], [cfg])
+        for _ in range(25):
+            g = torch.randn(3, 4) * 10 ** float(torch.randn(()))
+            p.grad = g.clone()
+            ref.step()
+            bat.step([g[None].clone()])
+            torch.testing.assert_close(q[0].detach(), p.detach(), rtol=1e-5, atol=1e-6)
+        if name == "amsgrad":
+            torch.testing.assert_close(bat.vmax[0][0], ref.state[p]["max_exp_avg_sq"])
+
+
+def test_unsupported_configs_fall_back_to_the_real_class(mnist):
+    cfg = RunConfig.make("mnist-logreg", "adagrad", {"lr": 0.1}, steps=20, eval_every=20)
+    nadam = RunConfig.make(
+        "mnist-logreg", "amsgrad", {"lr": 0.01, "flavor": "pytorch"}, steps=20, eval_every=20
+    )
+    assert not engine.supports(cfg)
+    assert not engine.supports(nadam)
+    res = train_many([cfg, nadam], str(DATA))
+    assert [r.engine for r in res] == ["plain", "plain"]
+    assert all(r.status == "done" for r in res)
+
+
+def test_divergence_is_recorded_and_others_go_on(mnist, tmp_path):
+    bad = RunConfig.make("mnist-logreg", "sgd", {"lr": 1e38}, steps=100, eval_every=50)
+    good = adam(steps=100, ev=50)
+    ref = train(bad, mnist)
+    assert ref.status == "diverged"
+    assert 1 <= ref.diverged_step <= 5
+    assert len(ref.train_loss) == ref.diverged_step - 1
+    out = run_configs(
+        [bad, good],
+        tmp_path,
+        data_dir=str(DATA),
+        quiet=True,
+        executor=make_executor(workers=1, threads=1),
+    )
+    assert out[bad.key].status == "diverged"
+    assert out[bad.key].diverged_step == ref.diverged_step
+    assert out[good.key].status == "done"
+    assert len(out[good.key].train_loss) == 100
+    df = load_results(tmp_path)
+    assert sorted(df.status) == ["diverged", "done"]
+    assert int(df.set_index("key").loc[bad.key, "diverged_step"]) == ref.diverged_step
+
+
+# ----------------------------------------------------------------------------------------- store
+
+
+def test_store_roundtrip_idempotent_and_exports(mnist, tmp_path):
+    cfg = adam(steps=30, ev=15)
+    res = train(cfg, mnist)
+    with ResultStore(tmp_path) as st:
+        st.put(res)
+        st.put(res)  # a duplicate is ignored
+        back = st.get(cfg.key)
+        assert st.finished_keys() == {cfg.key}
+        assert np.array_equal(back.train_loss, res.train_loss)
+        assert np.array_equal(back.test_steps, res.test_steps)
+        assert back.config == cfg
+        st.export(tmp_path / "runs.csv")
+        st.export(tmp_path / "curves.parquet", curves=True)
+        with pytest.raises(ValueError, match=r"\.csv or \.parquet"):
+            st.export(tmp_path / "x.txt")
+    runs = pd.read_csv(tmp_path / "runs.csv")
+    assert runs.loc[0, "key"] == cfg.key
+    assert runs.loc[0, "hp_beta2"] == 0.999
+    curves = pd.read_parquet(tmp_path / "curves.parquet")
+    assert (curves.curve == "train_loss").sum() == 30
+    assert len(load_curves(tmp_path)) == 30 + 2 + 2
+
+
+def test_config_key_is_stable():
+    a = RunConfig.make("mnist-mlp", "adam", {"lr": 1e-3, "betas": [0.9, 0.99]}, steps=10)
+    b = RunConfig.make("mnist-mlp", "adam", {"betas": [0.9, 0.99], "lr": 1e-3}, steps=10)
+    assert a.key == b.key
+    assert len(a.key) == 16
+    assert (
+        a.key
+        != RunConfig.make("mnist-mlp", "adam", {"lr": 1e-3, "betas": [0.9, 0.99]}, steps=11).key
+    )
+
+
+def test_mean_ci95():
+    m, lo, hi = mean_ci95(np.array([1.0, 2.0, 3.0]))
+    assert m == 2.0
+    assert math.isclose(hi - m, 4.303 * 1.0 / math.sqrt(3), rel_tol=1e-6)
+    m, lo, hi = mean_ci95(np.array([[1.0, 5.0]]), axis=0)
+    assert np.array_equal(lo, hi)
+
+
+# -------------------------------------------------------------------------------------- protocol
+
+
+def test_protocol_selects_by_criterion_and_reruns_seeds(mnist, tmp_path):
+    res = run_protocol(
+        "mnist-logreg", ["adam", "amsgrad"], lrs=[1e-3, 1e-1], beta2s=[0.99, 0.999], seeds=3,
+        steps=60, eval_every=30, out_dir=tmp_path, data_dir=str(DATA),
+        workers=1, threads=1, quiet=True,
+        select_last_frac=0.5,
+    )  # fmt: skip
+    assert len(res.grid) == 8
+    for opt in ("adam", "amsgrad"):
+        g = res.grid[res.grid.optimizer == opt]
+        assert res.selected[opt].key == g.loc[g.criterion.idxmin(), "key"]
+        assert res.selected[opt].hp["lr"] == 0.1  # the larger lr wins at this horizon
+        assert [r.config.seed for r in res.runs[opt]] == [0, 1, 2]
+        assert res.train_curves(opt).shape == (3, 60)
+    assert set(res.summary.optimizer) == {"adam", "amsgrad"}
+    row = res.summary.set_index("optimizer").loc["adam"]
+    vals = [r.final_train_loss(0.5) for r in res.runs["adam"]]
+    assert math.isclose(row.final_train_loss_mean, np.mean(vals))
+    assert row.final_train_loss_lo < row.final_train_loss_mean < row.final_train_loss_hi
+    assert "full official" in row.test_note
+    assert all(p.is_file() and p.stat().st_size > 1000 for p in res.plots)
+    assert (
+        json.loads((tmp_path / "mnist-logreg_protocol.json").read_text())["task"] == "mnist-logreg"
+    )
+    # 8 grid + 2 x 2 new seeds (seed 0 reuses the grid run)
+    assert len(load_results(tmp_path)) == 12
+    again = run_protocol(
+        "mnist-logreg", ["adam", "amsgrad"], lrs=[1e-3, 1e-1], seeds=3, steps=60, eval_every=30,
+        out_dir=tmp_path, data_dir=str(DATA),
+        workers=1, threads=1, quiet=True, select_last_frac=0.5,
+        plot=False,
+    )  # fmt: skip
+    assert len(load_results(tmp_path)) == 12
+    pd.testing.assert_frame_equal(again.summary, res.summary)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"task": "mnist-cnn"}, "task must be one of"),
+        ({"optimizers": ["adamw"]}, "optimizer must be one of"),
+        ({"lrs": [-1.0]}, "lr must be"),
+        ({"beta2s": [1.0]}, "beta2"),
+        ({"seeds": 0}, "seeds must be"),
+        ({"select_last_frac": 0.0}, "select_last_frac"),
+        ({"data_dir": "/nonexistent-dir"}, "MNIST files not found"),
+        ({"executor": "ray"}, "executor must be one of"),
+        ({"executor": "dask"}, "needs a scheduler"),
+    ],
+)
+def test_protocol_bad_input_fails_before_training(tmp_path, monkeypatch, kwargs, match):
+    import beyondadam.experiments.protocol as protocol_mod
+
+    monkeypatch.setattr(
+        protocol_mod, "run_configs", lambda *a, **k: pytest.fail("training started")
+    )
+    args = {
+        "task": "mnist-logreg",
+        "optimizers": ["adam"],
+        "out_dir": tmp_path,
+        "data_dir": str(DATA),
+        "quiet": True,
+    }
+    args |= kwargs
+    with pytest.raises((ValueError, RuntimeError), match=match):
+        run_protocol(args.pop("task"), **args)
+
+
+# ------------------------------------------------------------------------------------------- CLI
+
+
+def test_cli_train_and_sweep_and_export(mnist, tmp_path):
+    runner = CliRunner()
+    r = runner.invoke(
+        cli, ["train", "--task", "mnist-mlp", "-o", "amsgrad", "--lr", "1e-3", "--steps", "30",
+              "--eval-every", "30", "--out", str(tmp_path), "--data-dir", str(DATA), "-q",
+              "--threads", "1"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "done; final train loss" in r.output
+    assert "full official test set" in r.output
+    r = runner.invoke(
+        cli, ["sweep", "--task", "mnist-logreg", "--lrs", "0.01,0.1", "--beta2s", "0.999",
+              "--seeds", "2", "--steps", "20", "--eval-every", "20",
+              "--workers", "1", "--threads", "1",
+              "--out", str(tmp_path), "--data-dir", str(DATA), "--quiet", "--no-plot"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "adam " in r.output
+    assert "amsgrad" in r.output
+    assert "final train loss" in r.output
+    r = runner.invoke(cli, ["export-results", str(tmp_path), str(tmp_path / "r.csv")])
+    assert r.exit_code == 0
+    assert len(pd.read_csv(tmp_path / "r.csv")) == 1 + 4 + 2
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["train", "--task", "nope"], "Invalid value for '--task'"),
+        (["train", "--task", "mnist-mlp", "-o", "adamw"], "optimizer must be one of"),
+        (["train", "--task", "mnist-mlp", "--beta2", "1.5"], "beta2"),
+        (["train", "--task", "mnist-mlp", "--lr", "0"], "lr must be"),
+        (["train", "--task", "mnist-mlp", "--steps", "0"], "steps must be"),
+        (["sweep", "--seeds", "0"], "seeds must be"),
+        (["sweep", "--lrs", "a,b"], "comma-separated numbers"),
+    ],
+)
+def test_cli_bad_input(tmp_path, args, match):
+    r = CliRunner().invoke(cli, [*args, "--out", str(tmp_path), "--data-dir", str(DATA)])
+    assert r.exit_code != 0
+    assert match in r.output, r.output
+    assert not (tmp_path / "results.sqlite").exists()
+
+
+def test_cli_missing_data_dir(tmp_path):
+    r = CliRunner().invoke(cli, ["train", "--task", "mnist-mlp", "--out", str(tmp_path / "o"),
+                                 "--data-dir", str(tmp_path)])  # fmt: skip
+    assert r.exit_code == 1
+    assert "t10k-images-idx3-ubyte.gz" in r.output
