@@ -75,7 +75,7 @@ def timed(configs, horizon, checkpoints=None):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="smaller atlas horizon (10^5)")
-    ap.add_argument("--out", type=Path, default=Path("benchmarks/results/simulation.md"))
+    ap.add_argument("--out", type=Path, default=None, help="also write the markdown here")
     args = ap.parse_args()
     load0 = os.getloadavg()
     t0 = time.perf_counter()
@@ -136,9 +136,9 @@ def main() -> None:
         "# Simulation engine throughput (`benchmarks/simulation.py`)",
         "",
         f"Machine: {cpu_name()}, {os.cpu_count()} logical cores, numba threads "
-        f"{get_num_threads()}, Python {platform.python_version()}. **Shared machine**: other "
-        f"jobs were running (load average {load0[0]:.1f} before, {load1[0]:.1f} after, on "
-        f"{os.cpu_count()} cores), so the figures are noisy and pessimistic.",
+        f"{get_num_threads()}, Python {platform.python_version()}. One-minute load average "
+        f"{load0[0]:.1f} before and {load1[0]:.1f} after, on {os.cpu_count()} cores (the "
+        "benchmark itself loads both cores; a much higher value means other jobs competed).",
         f"Compilation / cache load before the first run: {compile_s:.1f} s (excluded below).",
         "",
         "| run | configs x steps | time | config-steps/s |",
@@ -147,7 +147,7 @@ def main() -> None:
         "",
         "Baselines were measured on the horizon shown and extrapolated linearly (their cost per "
         "step is constant).  'Projected on 2 free cores' = 2 x (config-steps per CPU-second of "
-        "this process): what the two cores would deliver without the other jobs, assuming the "
+        "this process): what the two cores would deliver without any other job, assuming the "
         "(embarrassingly parallel) blocks scale perfectly; it is an estimate, not a measurement.",
         "",
         "## Floor",
@@ -169,8 +169,9 @@ def main() -> None:
         "vectorize across configurations and runs scalar: about "
         f"{1e9 / (fig_rate / 2):.0f} ns per step per thread.",
     ]
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(lines) + "\n")
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
