@@ -90,9 +90,8 @@ class BeyondOptimizer(torch.optim.Optimizer):
         owner = type(self).__name__
         for name, check in self.hyperparameters.items():
             check(owner, name, group[name])
-        for name in ("maximize",):
-            if not isinstance(group[name], bool):
-                raise ValueError(f"{owner}: {name} must be True or False, got {group[name]!r}")
+        if not isinstance(group["maximize"], bool):
+            raise ValueError(f"{owner}: maximize must be True or False, got {group['maximize']!r}")
         check_optional_bool(owner, "foreach", group["foreach"])
         if self.has_fused:
             check_optional_bool(owner, "fused", group["fused"])
@@ -116,7 +115,11 @@ class BeyondOptimizer(torch.optim.Optimizer):
     # ----------------------------------------------------------------- state_dict
 
     def state_dict(self) -> dict[str, Any]:
-        """The usual torch state_dict, tagged with the optimizer's class and identity keys."""
+        """The usual torch state_dict, tagged with the optimizer's class.
+
+        The identity keys (``flavor``, ``decoupled_weight_decay``) travel in the param groups;
+        :meth:`load_state_dict` compares both.
+        """
         sd = super().state_dict()
         sd[_TAG] = {"optimizer": type(self).__name__}
         return sd

@@ -325,14 +325,6 @@ def run_training(ctx: StageContext, stage_id: str) -> StageRecord:
     """Run one training protocol (grid, then seeds) with ``experiments.run_protocol``."""
     task = _TASKS[stage_id]
     tp = getattr(ctx.profile, stage_id)
-    if tp.skip_reason:
-        data = f" --data-dir {ctx.data_dir}" if ctx.data_dir is not None else " --data-dir DIR"
-        return StageRecord(
-            status="not run",
-            reason=tp.skip_reason,
-            command=f"beyondadam reproduce --profile paper --only {stage_id} --out "
-            f"{ctx.out_dir.parent / (ctx.out_dir.name + '-paper')}{data}",
-        )
     if stage_id == "cifarnet":
         ok, why = cifar_status(ctx.data_dir)
         if not ok:

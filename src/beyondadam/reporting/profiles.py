@@ -28,8 +28,6 @@ class TrainingProfile:
     """Number of seeds of each optimizer's best configuration."""
     eval_every: int | None = None
     """Test-set evaluation period in iterations (``None``: the task's default)."""
-    skip_reason: str | None = None
-    """When set, the stage is not run in this profile and the report gives this reason."""
 
     def as_dict(self) -> dict[str, Any]:
         """Return the profile as JSON-friendly data."""
