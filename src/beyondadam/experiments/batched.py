@@ -4,9 +4,9 @@ Each configuration keeps its own parameters, optimizer state, hyperparameters, s
 they are stacked along a leading "config" axis so that one step of C configurations costs a few
 large matrix products instead of C small Python loops; gradients are written out by hand (softmax
 cross-entropy, linear and ReLU layers), which avoids autograd's overhead for these tiny models.
-The optimizer math (Adam, AMSGrad, SGD) is written
-here in batched form; ``tests/test_experiments_batched.py`` checks it against the real
-``beyondadam.optim`` classes step by step.
+Each configuration is updated by its own real :mod:`beyondadam.optim` optimizer over its row
+of the stacked parameters, so any optimizer and hyperparameter runs here; the tests check whole
+batched runs against the plain loop (:func:`beyondadam.experiments.train`).
 """
 
 from __future__ import annotations
@@ -18,105 +18,66 @@ import numpy as np
 import torch
 
 from beyondadam.experiments.data import Dataset, epoch_batches
+from beyondadam.experiments.optimizers import as_kwargs, build_optimizer
 from beyondadam.experiments.runner import CHECK_EVERY, RunConfig, RunResult, data_seed
 from beyondadam.experiments.tasks import get_task
 
-__all__ = ["BATCHED_OPTIMIZERS", "supports", "train_batched"]
+__all__ = ["supports", "train_batched"]
 
 BATCHED_TASKS = ("mnist-logreg", "mnist-mlp")
-#: optimizer -> keyword arguments the batched form implements (with the defaults it assumes)
-BATCHED_OPTIMIZERS: dict[str, dict[str, object]] = {
-    "adam": {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": 0},
-    "amsgrad": {
-        "lr": 1e-3,
-        "betas": [0.9, 0.999],
-        "eps": 1e-8,
-        "weight_decay": 0,
-        "flavor": "paper",
-    },
-    "sgd": {"lr": 1e-3, "weight_decay": 0},
-}
 
 
 def supports(cfg: RunConfig) -> bool:
-    """Whether ``cfg`` can run in the batched engine (MNIST task; Adam, paper AMSGrad or SGD)."""
-    if cfg.task not in BATCHED_TASKS or cfg.optimizer not in BATCHED_OPTIMIZERS:
-        return False
-    allowed = BATCHED_OPTIMIZERS[cfg.optimizer]
-    hp = cfg.hp
-    return (
-        all(k in allowed for k in hp)
-        and not hp.get("weight_decay", 0)
-        and hp.get("flavor", "paper") == "paper"
-    )
+    """Whether ``cfg`` can run in the batched engine: the MNIST tasks, with any optimizer."""
+    return cfg.task in BATCHED_TASKS
 
 
 class _BatchedOptim:
-    """Adam / AMSGrad (paper flavor) / SGD over stacked parameters, one hyperparameter row each.
+    """Real :mod:`beyondadam.optim` optimizers over the rows of the stacked parameters.
 
-    adam:    m <- b1 m + (1-b1) g; v <- b2 v + (1-b2) g^2;
-             p <- p - lr_t/(1-b1^t) m / (sqrt(v/(1-b2^t)) + eps)
-    amsgrad: m, v as adam; vhat <- max(vhat, v); p <- p - lr_t m / (sqrt(vhat) + eps)  (Alg. 2)
-    sgd:     p <- p - lr_t g
+    Row ``c`` of every stacked parameter is a contiguous view, so configuration ``c`` becomes a
+    param group (with its own hyperparameters) of an optimizer of its class, updated in place with
+    the library's own update (its fused kernel where it has one): the optimizer math has a single
+    definition, and one ``step()`` per optimizer class keeps the per-step overhead small.
     """
 
     def __init__(self, params: list[torch.Tensor], cfgs: list[RunConfig]) -> None:
-        self.params = params
-        kinds = [c.optimizer for c in cfgs]
-        hps = [{**BATCHED_OPTIMIZERS[c.optimizer], **c.hp} for c in cfgs]
-        self.lr = np.array([float(h["lr"]) for h in hps])
-        self.b1 = np.array([float(h.get("betas", [0.0, 0.0])[0]) for h in hps])
-        self.b2 = np.array([float(h.get("betas", [0.0, 0.0])[1]) for h in hps])
-        self.is_adam = np.array([k == "adam" for k in kinds])
-        self.all_adaptive = "sgd" not in kinds
-        self.any_ams = "amsgrad" in kinds
-        self.all_ams = all(k == "amsgrad" for k in kinds)
-        shape = [(-1, *([1] * (p.dim() - 1))) for p in params]
-        f32 = torch.float32
-        self.cols = [
-            {
-                "b1": torch.tensor(self.b1, dtype=f32).view(s),
-                "1-b1": torch.tensor(1 - self.b1, dtype=f32).view(s),
-                "b2": torch.tensor(self.b2, dtype=f32).view(s),
-                "1-b2": torch.tensor(1 - self.b2, dtype=f32).view(s),
-                "eps": torch.tensor([float(h.get("eps", 0.0)) for h in hps], dtype=f32).view(s),
-                "ams": torch.tensor([k == "amsgrad" for k in kinds]).view(s),
-                "adaptive": torch.tensor([k != "sgd" for k in kinds]).view(s),
-            }
-            for s in shape
-        ]
-        self.shape = shape
-        self.m = [torch.zeros_like(p) for p in params]
-        self.v = [torch.zeros_like(p) for p in params]
-        self.vmax = [torch.zeros_like(p) for p in params] if self.any_ams else None
-        self.t = 0
+        self.rows = [[p[c] for p in params] for c in range(len(cfgs))]
+        indexed: list[tuple[int, dict]] = []
+        self.opts: list[torch.optim.Optimizer] = []
+        for name in dict.fromkeys(cfg.optimizer for cfg in cfgs):
+            members = [c for c, cfg in enumerate(cfgs) if cfg.optimizer == name]
+            groups = [{"params": self.rows[c], **as_kwargs(cfgs[c].hp)} for c in members]
+            opt = build_optimizer(name, groups, cfgs[members[0]].hp)
+            self.opts.append(opt)
+            for c, group in zip(members, opt.param_groups, strict=True):
+                indexed.append((c, group))
+        self.groups = [group for _, group in sorted(indexed, key=lambda cg: cg[0])]
+        self.base_lrs = [g["lr"] for g in self.groups]
 
     @torch.no_grad()
-    def step(self, grads: list[torch.Tensor], lr_factor: float = 1.0) -> None:
-        """One update of every configuration from ``grads``, with lr_t = lr * lr_factor."""
-        self.t += 1
-        t = self.t
-        lr = self.lr * lr_factor
-        step_size = np.where(self.is_adam, lr / (1 - self.b1**t), lr)
-        scale = np.where(self.is_adam, 1 / np.sqrt(1 - self.b2**t), 1.0)
-        for i, p in enumerate(self.params):
-            g, col, s = grads[i], self.cols[i], self.shape[i]
-            step_col = torch.tensor(step_size, dtype=torch.float32).view(s)
-            m, v = self.m[i], self.v[i]
-            m.mul_(col["b1"]).addcmul_(g, col["1-b1"])
-            v.mul_(col["b2"]).addcmul_(g * g, col["1-b2"])
-            if self.vmax is not None:
-                torch.maximum(self.vmax[i], v, out=self.vmax[i])
-                vv = self.vmax[i] if self.all_ams else torch.where(col["ams"], self.vmax[i], v)
-            else:
-                vv = v
-            denom = vv.sqrt()
-            if not np.all(scale == 1.0):
-                denom.mul_(torch.tensor(scale, dtype=torch.float32).view(s))
-            upd = m / denom.add_(col["eps"])
-            if not self.all_adaptive:
-                upd = torch.where(col["adaptive"], upd, g)
-            p.sub_(upd.mul_(step_col))
+    def step(self, grads: list[torch.Tensor], lr_factor: float, alive: torch.Tensor) -> None:
+        """One update of every live configuration from ``grads``, with lr_t = lr * lr_factor."""
+        for c, (rows, group, base) in enumerate(
+            zip(self.rows, self.groups, self.base_lrs, strict=True)
+        ):
+            for p, g in zip(rows, grads, strict=True):
+                # A retired row has no gradient, so its optimizer skips it.
+                p.grad = g[c] if alive[c] else None
+            # The same product torch's LambdaLR forms in the plain loop (base_lr * factor).
+            group["lr"] = base * lr_factor
+        for opt in self.opts:
+            opt.step()
+
+    def retire(self, c: int) -> None:
+        """Zero a diverged configuration's row and state, keeping NaNs out of the arithmetic."""
+        for opt in self.opts:
+            for p in self.rows[c]:
+                for value in opt.state.get(p, {}).values():
+                    if torch.is_tensor(value) and value.dim() > 0:
+                        value.zero_()
+        for p in self.rows[c]:
+            p.zero_()
 
 
 def _init_params(cfgs: list[RunConfig]) -> list[torch.Tensor]:
@@ -249,16 +210,14 @@ def train_batched(cfgs: list[RunConfig], data: Dataset) -> list[RunResult]:
         y = data.y_train[idx]
         per, grads = _loss_and_grads(params, x, y, shared)
         lr_factor = 1.0 / math.sqrt(step) if task.lr_schedule == "inverse_sqrt" else 1.0
-        opt.step(grads, lr_factor)
+        opt.step(grads, lr_factor, alive)
         losses[step - 1] = per
         if step % CHECK_EVERY == 0 or step % eval_every == 0 or step == steps:
             bad = ~torch.isfinite(losses[checked:step])
             for c in (bad.any(0) & alive).nonzero().flatten().tolist():
                 diverged[c] = checked + int(bad[:, c].nonzero()[0]) + 1
                 alive[c] = False
-                for state in (params, opt.m, opt.v, opt.vmax or []):
-                    for s in state:  # keep NaNs out of the arithmetic of a finished row
-                        s[c] = 0.0
+                opt.retire(c)
             checked = step
             if not bool(alive.any()):
                 break

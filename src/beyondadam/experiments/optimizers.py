@@ -14,7 +14,14 @@ from typing import Any
 
 import torch
 
-__all__ = ["build_optimizer", "hparam_grid", "inverse_sqrt", "registry", "validate_hparams"]
+__all__ = [
+    "as_kwargs",
+    "build_optimizer",
+    "hparam_grid",
+    "inverse_sqrt",
+    "registry",
+    "validate_hparams",
+]
 
 
 def registry() -> dict[str, type[torch.optim.Optimizer]]:
@@ -31,15 +38,16 @@ def _cls(name: str) -> type[torch.optim.Optimizer]:
     return reg[name]
 
 
-def _kwargs(hparams: dict[str, Any]) -> dict[str, Any]:
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in hparams.items()}
+def as_kwargs(stored: dict[str, Any]) -> dict[str, Any]:
+    """Stored hyperparameters (JSON lists) as constructor keyword arguments (tuples)."""
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()}
 
 
 def build_optimizer(
     name: str, params: Iterable[torch.nn.Parameter], hparams: dict[str, Any]
 ) -> torch.optim.Optimizer:
     """Construct optimizer ``name`` over ``params`` with keyword arguments ``hparams``."""
-    return _cls(name)(params, **_kwargs(hparams))
+    return _cls(name)(params, **as_kwargs(hparams))
 
 
 def validate_hparams(name: str, hparams: dict[str, Any]) -> None:
@@ -54,7 +62,7 @@ def validate_hparams(name: str, hparams: dict[str, Any]) -> None:
     if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
     try:
-        cls([torch.nn.Parameter(torch.zeros(1))], **_kwargs(hparams))
+        cls([torch.nn.Parameter(torch.zeros(1))], **as_kwargs(hparams))
     except (ValueError, TypeError) as exc:
         raise ValueError(f"invalid hyperparameters for {name}: {exc}") from exc
 
