@@ -81,7 +81,7 @@ QUICK = Profile(
         "iterations and 3 seeds; CIFARNET as a 40-iteration, one-seed smoke run."
     ),
     expected_wall_time=(
-        "about 5 minutes on a fresh clone (numba compilation included), 2 min 50 s with a warm "
+        "about 5 minutes on a fresh clone (numba compilation included), 2 min 31 s with a warm "
         "cache, measured on 2 CPU cores (AMD EPYC); CIFARNET takes about 1.5 of them"
     ),
     figure1_steps=5_000_000,
