@@ -81,8 +81,8 @@ QUICK = Profile(
         "iterations and 3 seeds; CIFARNET as a 40-iteration, one-seed smoke run."
     ),
     expected_wall_time=(
-        "about 5 minutes on a fresh clone (numba compilation included), 2 min 31 s with a warm "
-        "cache, measured on 2 CPU cores (AMD EPYC); CIFARNET takes about 1.5 of them"
+        "3 min with a cold numba cache, 2.5 min warm, measured on 2 CPU cores (AMD EPYC); "
+        "CIFARNET takes 1.5 min of it"
     ),
     figure1_steps=5_000_000,
     figure1_seeds=5,
