@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import os
 import tarfile
 from pathlib import Path
 
@@ -14,25 +13,7 @@ import pytest
 import torch
 
 from beyondadam.experiments import data as dm
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _real_data_dir() -> Path | None:
-    env = os.environ.get("BEYONDADAM_DATA")
-    cand = Path(env) if env else REPO.parent / "shared" / "datasets"
-    return cand if cand.is_dir() else None
-
-
-REAL = _real_data_dir()
-needs_mnist = pytest.mark.skipif(
-    REAL is None or not (REAL / "mnist").is_dir(),
-    reason="real MNIST absent: set BEYONDADAM_DATA to a directory with mnist/",
-)
-needs_cifar = pytest.mark.skipif(
-    REAL is None or not (REAL / "cifar-10-batches-bin").is_dir(),
-    reason="real CIFAR-10 absent: set BEYONDADAM_DATA to a directory with cifar-10-batches-bin/",
-)
+from tests.datasets import DATA, needs_cifar, needs_mnist
 
 
 @pytest.fixture(autouse=True)
@@ -47,7 +28,7 @@ def _isolated_cache(tmp_path, monkeypatch):
 
 @needs_mnist
 def test_real_mnist_through_env_var(monkeypatch):
-    monkeypatch.setenv("BEYONDADAM_DATA", str(REAL))
+    monkeypatch.setenv("BEYONDADAM_DATA", str(DATA))
     ds = dm.load_mnist()
     assert ds.x_train.shape == (60000, 784)
     assert ds.x_train.dtype == torch.uint8
@@ -62,13 +43,13 @@ def test_real_mnist_through_env_var(monkeypatch):
     assert int(ds.x_train.max()) == 255
     assert int(ds.x_train.min()) == 0
     for name, md5 in dm.MNIST_FILES.items():
-        assert hashlib.md5((REAL / "mnist" / name).read_bytes()).hexdigest() == md5
+        assert hashlib.md5((DATA / "mnist" / name).read_bytes()).hexdigest() == md5
 
 
 def _link_mnist(dst: Path) -> None:
     dst.mkdir(parents=True, exist_ok=True)
     for name in dm.MNIST_FILES:
-        (dst / name).symlink_to(REAL / "mnist" / name)
+        (dst / name).symlink_to(DATA / "mnist" / name)
 
 
 @needs_mnist
@@ -127,7 +108,7 @@ def test_idx_parser_rejects_bad_payloads():
 
 @needs_cifar
 def test_real_cifar_partial_test_set_is_labelled():
-    ds = dm.load_cifar10(REAL)
+    ds = dm.load_cifar10(DATA)
     assert ds.x_train.shape == (50000, 3, 32, 32)
     assert ds.x_train.dtype == torch.uint8
     assert ds.y_train.bincount().tolist() == [5000] * 10
@@ -138,7 +119,7 @@ def test_real_cifar_partial_test_set_is_labelled():
     assert int(ds.y_test[0]) == 3
     sums = dict(
         line.split()[::-1]
-        for line in (REAL / dm.CIFAR10_DIR / "SHA256SUMS").read_text().splitlines()
+        for line in (DATA / dm.CIFAR10_DIR / "SHA256SUMS").read_text().splitlines()
     )
     for name in dm.CIFAR10_TRAIN:
         assert dm.CIFAR10_SHA256[name] == sums[name]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -29,30 +27,14 @@ from beyondadam.experiments import (
 )
 from beyondadam.experiments import batched as engine
 from beyondadam.experiments.models import MLP, CifarNet, LogReg, count_parameters
+from tests.datasets import DATA, HAS_MNIST
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One torch thread: tiny models, and a shared machine must not be oversubscribed."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-_env = os.environ.get("BEYONDADAM_DATA")
-DATA = Path(_env) if _env else REPO.parent / "shared" / "datasets"
-needs_mnist = pytest.mark.skipif(
-    not (DATA / "mnist").is_dir(),
-    reason="real MNIST absent: set BEYONDADAM_DATA to a directory with mnist/",
-)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
 def mnist():
-    if not (DATA / "mnist").is_dir():
+    if not HAS_MNIST:
         pytest.skip("real MNIST absent: set BEYONDADAM_DATA to a directory with mnist/")
     return load_dataset("mnist", str(DATA))
 

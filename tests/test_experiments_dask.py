@@ -7,26 +7,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from beyondadam.experiments import ExecutorError, load_results, make_executor, run_protocol
+from tests.datasets import DATA, needs_mnist
 
 distributed = pytest.importorskip("distributed")
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """One torch thread: tiny models, and a shared machine must not be oversubscribed."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-_env = os.environ.get("BEYONDADAM_DATA")
-DATA = Path(_env) if _env else REPO.parent / "shared" / "datasets"
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_unreachable_scheduler_is_a_clear_error():
@@ -39,7 +29,7 @@ def test_unreachable_scheduler_is_a_clear_error():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (DATA / "mnist").is_dir(), reason="real MNIST absent: set BEYONDADAM_DATA")
+@needs_mnist
 def test_protocol_on_local_cluster_matches_local(tmp_path, monkeypatch):
     monkeypatch.setenv(
         "PYTHONPATH", str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")

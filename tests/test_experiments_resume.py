@@ -13,13 +13,10 @@ from pathlib import Path
 import pytest
 
 from beyondadam.experiments import load_results
+from tests.datasets import DATA, needs_mnist
 
 REPO = Path(__file__).resolve().parents[1]
-_env = os.environ.get("BEYONDADAM_DATA")
-DATA = Path(_env) if _env else REPO.parent / "shared" / "datasets"
-pytestmark = pytest.mark.skipif(
-    not (DATA / "mnist").is_dir(), reason="real MNIST absent: set BEYONDADAM_DATA"
-)
+pytestmark = needs_mnist
 
 
 def _sweep(out: Path) -> list[str]:

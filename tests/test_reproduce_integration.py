@@ -1,7 +1,6 @@
 """End to end through the real simulator and training code, with a tiny profile."""
 
 import json
-import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 from beyondadam.reporting.claims import VERDICTS
 from beyondadam.reporting.pipeline import STAGES, reproduce
 from beyondadam.reporting.profiles import QUICK, TrainingProfile
+from tests.datasets import DATA, HAS_MNIST
 
 pytestmark = pytest.mark.slow
 
@@ -29,10 +29,7 @@ TINY = replace(
 
 
 def _data_dir() -> Path | None:
-    for cand in (os.environ.get("BEYONDADAM_DATA"), "../shared/datasets", "/work/shared/datasets"):
-        if cand and (Path(cand) / "mnist" / "train-images-idx3-ubyte.gz").is_file():
-            return Path(cand).resolve()
-    return None
+    return DATA.resolve() if HAS_MNIST else None
 
 
 def test_synthetic_stages_end_to_end(tmp_path):
