@@ -89,6 +89,19 @@ def debiased_ema_beta(beta: float, previous_product: float, product: float) -> f
     return beta * (1.0 - previous_product) / (1.0 - product)
 
 
+_INFINITE_STEPS: dict[torch.device, Tensor] = {}
+
+
+def _infinite_step(device: torch.device) -> Tensor:
+    """A step count of +inf on ``device``, made once (the kernel only reads it).
+
+    ``1 - beta**inf == 1`` exactly, so the fused kernel's bias corrections become identities.
+    """
+    if device not in _INFINITE_STEPS:
+        _INFINITE_STEPS[device] = torch.tensor(math.inf, device=device)
+    return _INFINITE_STEPS[device]
+
+
 class _AdamFamily(BeyondOptimizer):
     """Shared machinery; subclasses define ``_scalars`` and whether the max is kept."""
 
@@ -181,8 +194,7 @@ class _AdamFamily(BeyondOptimizer):
         else:
             s = self._scalars(group, t)
             beta1, beta2, lr = s.beta1, s.beta2, s.step_size
-            # 1 - beta**inf == 1 exactly: the kernel's bias corrections become identities.
-            step = torch.tensor(math.inf, device=device)
+            step = _infinite_step(device)
         amsgrad = self._amsgrad(group)
         kernel = (
             torch._fused_adamw_
