@@ -6,7 +6,9 @@ for the Adam family, torch's fused kernel (the default on CPU and CUDA). A param
 ``constraint=`` (:class:`Box`, :class:`L2Ball`, :class:`L1Ball`) for the paper's projection in the
 preconditioner-weighted norm.
 
-``OPTIMIZERS`` maps lowercase names to classes, for command lines and sweeps.
+``CATALOG`` (:mod:`beyondadam.optim.catalog`) maps lowercase names to each optimizer's
+:class:`~beyondadam.optim.catalog.Entry` (class, defaults, checks, oracles, simulator rule);
+``OPTIMIZERS`` maps the same names to the classes.
 """
 
 from __future__ import annotations
@@ -17,17 +19,16 @@ from beyondadam.optim.adagrad import AdaGrad
 from beyondadam.optim.adam import Adam
 from beyondadam.optim.adamnc import AdamNC
 from beyondadam.optim.amsgrad import FLAVORS, AMSGrad
+from beyondadam.optim.catalog import CATALOG, Entry, get
 from beyondadam.optim.constraints import Box, Constraint, L1Ball, L2Ball
 from beyondadam.optim.nadam import NAdam
 from beyondadam.optim.rmsprop import RMSProp
 from beyondadam.optim.sgd import NAG, SGD, Momentum
 
-OPTIMIZERS: dict[str, type[BeyondOptimizer]] = {
-    cls.__name__.lower(): cls
-    for cls in (SGD, Momentum, NAG, AdaGrad, RMSProp, AdaDelta, Adam, NAdam, AMSGrad, AdamNC)
-}
+OPTIMIZERS: dict[str, type[BeyondOptimizer]] = {key: e.cls for key, e in CATALOG.items()}
 
 __all__ = [
+    "CATALOG",
     "FLAVORS",
     "NAG",
     "OPTIMIZERS",
@@ -40,9 +41,11 @@ __all__ = [
     "BeyondOptimizer",
     "Box",
     "Constraint",
+    "Entry",
     "L1Ball",
     "L2Ball",
     "Momentum",
     "NAdam",
     "RMSProp",
+    "get",
 ]

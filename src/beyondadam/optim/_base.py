@@ -86,13 +86,24 @@ class BeyondOptimizer(torch.optim.Optimizer):
                     f"got {p.dtype} (for complex parameters optimize torch.view_as_real(p))"
                 )
 
+    @classmethod
+    def check_group(cls, group: dict[str, Any]) -> None:
+        """Raise ``ValueError`` naming the first hyperparameter of ``group`` out of its range.
+
+        Checks the class's ``hyperparameters`` table and the ``maximize``/``foreach`` switches;
+        used at construction and by every layer that accepts hyperparameters before any work.
+        """
+        owner = cls.__name__
+        for name, check in cls.hyperparameters.items():
+            check(owner, name, group[name])
+        maximize = group.get("maximize", False)
+        if not isinstance(maximize, bool):
+            raise ValueError(f"{owner}: maximize must be True or False, got {maximize!r}")
+        check_optional_bool(owner, "foreach", group.get("foreach"))
+
     def _validate_group(self, group: dict[str, Any]) -> None:
         owner = type(self).__name__
-        for name, check in self.hyperparameters.items():
-            check(owner, name, group[name])
-        if not isinstance(group["maximize"], bool):
-            raise ValueError(f"{owner}: maximize must be True or False, got {group['maximize']!r}")
-        check_optional_bool(owner, "foreach", group["foreach"])
+        self.check_group(group)
         if self.has_fused:
             check_optional_bool(owner, "fused", group["fused"])
             if group["fused"] and group["foreach"]:

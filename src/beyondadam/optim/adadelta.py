@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._entry import Entry, Oracle, log_uniform, same, sample_common
 from beyondadam.optim._validation import NON_NEGATIVE, UNIT, interval
 
 
@@ -102,3 +104,17 @@ class AdaDelta(BeyondOptimizer):
 
     def _preconditioner(self, group: dict[str, Any], t: int, state: dict[str, Any]) -> Tensor:
         return state.pop("_scale").reciprocal_()
+
+
+def _sample(rng: np.random.Generator) -> dict[str, Any]:
+    return {
+        **sample_common(rng),
+        "lr": float(rng.uniform(0.1, 1.0)),
+        "rho": float(rng.uniform(0.5, 0.9999)),
+        "eps": log_uniform(rng, 1e-10, 1e-6),
+    }
+
+
+ENTRY = Entry(
+    AdaDelta, _sample, (Oracle("torch.optim:Adadelta", same, same_paths=True),), sim="adadelta"
+)

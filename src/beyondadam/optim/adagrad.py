@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._entry import Entry, Oracle, log_uniform, same, sample_common
 from beyondadam.optim._validation import NON_NEGATIVE, interval
 
 
@@ -98,3 +100,21 @@ class AdaGrad(BeyondOptimizer):
 
     def _preconditioner(self, group: dict[str, Any], t: int, state: dict[str, Any]) -> Tensor:
         return state["sum"].sqrt().add_(group["eps"])
+
+
+def _sample(rng: np.random.Generator) -> dict[str, Any]:
+    return {
+        **sample_common(rng),
+        "lr_decay": float(rng.uniform(0.0, 0.05)),
+        "initial_accumulator_value": float(rng.uniform(0.0, 0.5)),
+        "eps": log_uniform(rng, 1e-10, 1e-6),
+    }
+
+
+ENTRY = Entry(
+    AdaGrad,
+    _sample,
+    (Oracle("torch.optim:Adagrad", same, same_paths=True),),
+    sim="adagrad",
+    variants=({"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.1},),
+)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from beyondadam.optim._adam_family import StepScalars, _AdamFamily, check_betas_param
 from beyondadam.optim._base import ParamsT
+from beyondadam.optim._entry import Entry, Oracle, log_uniform, sample_betas, sample_common
 from beyondadam.optim._validation import NON_NEGATIVE, boolean, interval
 
 
@@ -73,3 +77,38 @@ class Adam(_AdamFamily):
     def _scalars(self, group: dict[str, Any], t: int) -> StepScalars:
         b1, b2 = group["betas"]
         return StepScalars(b1, b2, group["lr"] / (1 - b1**t), (1 - b2**t) ** 0.5)
+
+
+def _sample(rng: np.random.Generator) -> dict[str, Any]:
+    return {
+        **sample_common(rng),
+        "betas": sample_betas(rng),
+        "eps": log_uniform(rng, 1e-10, 1e-6),
+        "decoupled_weight_decay": bool(rng.integers(2)),
+    }
+
+
+def _to_torch(decoupled: bool) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """torch.optim.Adam for coupled weight decay, torch.optim.AdamW for decoupled."""
+
+    def translate(kw: dict[str, Any]) -> dict[str, Any] | None:
+        if kw["decoupled_weight_decay"] != decoupled:
+            return None
+        return {k: v for k, v in kw.items() if k != "decoupled_weight_decay"}
+
+    return translate
+
+
+ENTRY = Entry(
+    Adam,
+    _sample,
+    (
+        Oracle("torch.optim:Adam", _to_torch(False), same_paths=True),
+        Oracle("torch.optim:AdamW", _to_torch(True), same_paths=True),
+    ),
+    sim="adam",
+    variants=(
+        {"lr": 0.1, "betas": (0.9, 0.99)},
+        {"lr": 0.1, "weight_decay": 0.1, "decoupled_weight_decay": True, "maximize": True},
+    ),
+)

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from beyondadam.optim._adam_family import StepScalars, _AdamFamily, beta1_at, check_beta1_decay
 from beyondadam.optim._base import ParamsT
+from beyondadam.optim._entry import (
+    Entry,
+    Oracle,
+    log_uniform,
+    sample_beta1_decay,
+    sample_common,
+)
 from beyondadam.optim._validation import NON_NEGATIVE, UNIT_HALF_OPEN, interval
+from beyondadam.optim.amsgrad import to_reference
 
 
 class AdamNC(_AdamFamily):
@@ -64,3 +74,25 @@ class AdamNC(_AdamFamily):
         return StepScalars(
             beta1_at(group["beta1"], group["beta1_decay"], t), 1 - 1 / t, group["lr"]
         )
+
+
+def _sample(rng: np.random.Generator) -> dict[str, Any]:
+    return {
+        **sample_common(rng),
+        "beta1": float(rng.uniform(0.0, 0.99)),
+        "eps": log_uniform(rng, 1e-10, 1e-6),
+        "beta1_decay": sample_beta1_decay(rng),
+    }
+
+
+ENTRY = Entry(
+    AdamNC,
+    _sample,
+    (
+        Oracle(
+            "tests.reference:adam_family", lambda kw: to_reference(kw, "adamnc"), kind="reference"
+        ),
+    ),
+    sim="adamnc",
+    variants=tuple({"lr": 0.1, "beta1_decay": decay} for decay in (None, 0.99, "inverse")),
+)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from beyondadam.optim._adam_family import (
     StepScalars,
     _AdamFamily,
@@ -14,6 +16,14 @@ from beyondadam.optim._adam_family import (
     debiased_ema_beta,
 )
 from beyondadam.optim._base import ParamsT
+from beyondadam.optim._entry import (
+    Entry,
+    Oracle,
+    log_uniform,
+    sample_beta1_decay,
+    sample_betas,
+    sample_common,
+)
 from beyondadam.optim._validation import NON_NEGATIVE, check_choice, interval
 
 FLAVORS = ("paper", "pytorch", "optax")
@@ -128,3 +138,64 @@ class AMSGrad(_AdamFamily):
         )
         beta2 = debiased_ema_beta(b2, b2 ** (t - 1), b2**t)
         return StepScalars(beta1, beta2, lr)
+
+
+def _sample(rng: np.random.Generator) -> dict[str, Any]:
+    return {
+        **sample_common(rng),
+        "betas": sample_betas(rng),
+        "eps": log_uniform(rng, 1e-10, 1e-6),
+        "flavor": FLAVORS[int(rng.integers(len(FLAVORS)))],
+        "beta1_decay": sample_beta1_decay(rng),
+    }
+
+
+def _to_torch(kw: dict[str, Any]) -> dict[str, Any] | None:
+    """torch.optim.Adam(amsgrad=True) is the ``pytorch`` flavor with a constant beta1."""
+    if kw["flavor"] != "pytorch" or kw["beta1_decay"] is not None:
+        return None
+    drop = ("flavor", "beta1_decay")
+    return {**{k: v for k, v in kw.items() if k not in drop}, "amsgrad": True}
+
+
+def _to_optax(kw: dict[str, Any]) -> dict[str, Any] | None:
+    """optax.amsgrad is the ``optax`` flavor with a constant beta1 (and no weight decay)."""
+    if kw["flavor"] != "optax" or kw["beta1_decay"] is not None or kw["weight_decay"] != 0:
+        return None
+    (b1, b2) = kw["betas"]
+    return {"learning_rate": kw["lr"], "b1": b1, "b2": b2, "eps": kw["eps"]}
+
+
+def to_reference(kw: dict[str, Any], algorithm: str) -> dict[str, Any]:
+    """Keyword arguments of ``tests/reference.py:adam_family`` for ``algorithm``."""
+    b1, b2 = kw["betas"] if "betas" in kw else (kw["beta1"], 0.0)
+    return {
+        "algorithm": algorithm,
+        "lr": kw["lr"],
+        "beta1": b1,
+        "beta2": b2,
+        "eps": kw["eps"],
+        "weight_decay": kw["weight_decay"],
+        "beta1_decay": kw["beta1_decay"],
+    }
+
+
+ENTRY = Entry(
+    AMSGrad,
+    _sample,
+    (
+        Oracle(
+            "tests.reference:adam_family",
+            lambda kw: to_reference(kw, kw["flavor"]),
+            kind="reference",
+        ),
+        Oracle("torch.optim:Adam", _to_torch, same_paths=True),
+        Oracle("optax:amsgrad", _to_optax, kind="optax", package="optax"),
+    ),
+    sim="amsgrad",
+    variants=tuple(
+        {"lr": 0.1, "betas": (0.9, 0.99), "flavor": flavor, "beta1_decay": decay}
+        for flavor in FLAVORS
+        for decay in (None, 0.99, "inverse")
+    ),
+)

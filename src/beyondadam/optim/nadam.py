@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._entry import Entry, Oracle, log_uniform, same, sample_betas, sample_common
 from beyondadam.optim._validation import NON_NEGATIVE, check_betas, interval
 
 
@@ -124,3 +126,15 @@ class NAdam(BeyondOptimizer):
     def _preconditioner(self, group: dict[str, Any], t: int, state: dict[str, Any]) -> Tensor:
         bc2 = 1 - group["betas"][1] ** t
         return state["exp_avg_sq"].div(bc2).sqrt_().add_(group["eps"])
+
+
+def _sample(rng: np.random.Generator) -> dict[str, Any]:
+    return {
+        **sample_common(rng),
+        "betas": sample_betas(rng),
+        "eps": log_uniform(rng, 1e-10, 1e-6),
+        "momentum_decay": float(rng.uniform(0.0, 0.01)),
+    }
+
+
+ENTRY = Entry(NAdam, _sample, (Oracle("torch.optim:NAdam", same, same_paths=True),), sim="nadam")

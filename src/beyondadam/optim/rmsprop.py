@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._entry import Entry, Oracle, log_uniform, same, sample_common
 from beyondadam.optim._validation import NON_NEGATIVE, UNIT, UNIT_HALF_OPEN, boolean, interval
 
 
@@ -127,3 +129,22 @@ class RMSProp(BeyondOptimizer):
             gbar = state["grad_avg"]
             v = v.addcmul(gbar, gbar, value=-1)
         return v.sqrt().add_(group["eps"])
+
+
+def _sample(rng: np.random.Generator) -> dict[str, Any]:
+    return {
+        **sample_common(rng),
+        "alpha": float(rng.uniform(0.5, 0.9999)),
+        "eps": log_uniform(rng, 1e-10, 1e-6),
+        "momentum": 0.0 if rng.integers(2) == 0 else float(rng.uniform(0.0, 0.9)),
+        "centered": bool(rng.integers(2)),
+    }
+
+
+ENTRY = Entry(
+    RMSProp,
+    _sample,
+    (Oracle("torch.optim:RMSprop", same, same_paths=True),),
+    sim="rmsprop",
+    variants=({}, {"momentum": 0.5, "centered": True, "weight_decay": 0.01}),
+)

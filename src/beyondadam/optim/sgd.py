@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._entry import Entry, Oracle, same, sample_common
 from beyondadam.optim._validation import NON_NEGATIVE, OPEN_UNIT, UNIT, UNIT_HALF_OPEN, interval
 
 
@@ -155,3 +157,32 @@ class NAG(_MomentumFamily):
     ) -> None:
         defaults = {"lr": lr, "momentum": momentum, "dampening": 0.0, "weight_decay": weight_decay}
         super().__init__(params, defaults, maximize=maximize, foreach=foreach)
+
+
+def _momentum_sample(rng: np.random.Generator) -> dict[str, Any]:
+    return {
+        **sample_common(rng),
+        "momentum": float(rng.uniform(0.0, 0.99)),
+        "dampening": float(rng.uniform(0.0, 0.5)),
+    }
+
+
+def _nag_sample(rng: np.random.Generator) -> dict[str, Any]:
+    return {**sample_common(rng), "momentum": float(rng.uniform(0.1, 0.99))}
+
+
+_TORCH_SGD = "torch.optim:SGD"
+SGD_ENTRY = Entry(SGD, sample_common, (Oracle(_TORCH_SGD, same, same_paths=True),), sim="sgd")
+MOMENTUM_ENTRY = Entry(
+    Momentum,
+    _momentum_sample,
+    (Oracle(_TORCH_SGD, same, same_paths=True),),
+    sim="momentum",
+    variants=({"lr": 0.01, "dampening": 0.1, "weight_decay": 0.01},),
+)
+NAG_ENTRY = Entry(
+    NAG,
+    _nag_sample,
+    (Oracle(_TORCH_SGD, lambda kw: {**kw, "nesterov": True}, same_paths=True),),
+    sim="nag",
+)
