@@ -48,12 +48,19 @@ def fail(option: str, message: str) -> NoReturn:
 
 
 @contextlib.contextmanager
-def library_errors() -> Iterator[None]:
-    """Turn the library's errors (bad values, data, stores, files) into one line (status 1)."""
+def library_errors(store: Path | None = None) -> Iterator[None]:
+    """Turn the library's errors (bad values, data, files) into an error message (status 1).
+
+    ``store``: the result store the block opens, named in an SQLite error (a file that is not a
+    database, a table of another shape).
+    """
     try:
         yield
-    except (ValueError, RuntimeError, OSError, ImportError, sqlite3.Error) as exc:
-        raise click.ClickException(" ".join(str(exc).split()) or type(exc).__name__) from None
+    except sqlite3.Error as exc:
+        where = f"{store}: " if store is not None else ""
+        raise click.ClickException(f"{where}{exc} (is it a beyondadam result store?)") from None
+    except (ValueError, RuntimeError, OSError, ImportError) as exc:
+        raise click.ClickException(str(exc) or type(exc).__name__) from None
 
 
 def compose(*decorators: Decorator) -> Decorator:

@@ -65,8 +65,6 @@ def _common(default_out: str) -> object:
 
 def _prepare(out_dir: Path, force: bool, lr: float, eps: float, formats: str) -> tuple[Path, list]:
     """The checks every simulator command makes first; the output folder and image formats."""
-    out = check_out_dir(out_dir)
-    check_new_outputs(out, force)
     if not (math.isfinite(lr) and lr > 0):
         fail("--lr", f"must be a finite number > 0, got {lr:g}")
     if not (math.isfinite(eps) and eps >= 0):
@@ -75,6 +73,8 @@ def _prepare(out_dir: Path, force: bool, lr: float, eps: float, formats: str) ->
 
     known = sorted(FigureCanvasBase.get_supported_filetypes())
     fmts = [pick(f, known, "--formats") for f in parse_names(formats)]
+    out = check_out_dir(out_dir)
+    check_new_outputs(out, force)
     return out, fmts
 
 
@@ -178,7 +178,9 @@ def atlas_cmd(problem, C, optimizers, grid, spacing, horizon, seed, out_dir, for
     if not names:
         fail("--optimizers", "name at least one optimizer")
     n = len(names) * grid * grid
-    check_memory(n * BYTES_PER_CONFIG, f"a {grid} x {grid} grid of {len(names)}", "--grid")
+    check_memory(
+        n * BYTES_PER_CONFIG, f"a {grid} x {grid} grid of {len(names)} optimizers", "--grid"
+    )
     from beyondadam.sim import atlas, get_problem
 
     with library_errors():

@@ -75,8 +75,8 @@ def _hparams(
     try:
         entry.validate(hp)
     except ValueError as exc:
-        words = set(re.findall(r"\w+", str(exc)))
-        bad = next((k for k in hp if k in words), "")
+        # the parameter the message names first (the class's checks name it)
+        bad = next((w for w in re.findall(r"\w+", str(exc)) if w in hp), "")
         option = {"lr": "--lr", "betas": "--beta1/--beta2", "beta1": "--beta1"}.get(bad, "--hp")
         fail("--hp" if bad in given else option, str(exc))
     return hp
@@ -120,7 +120,7 @@ def train_cmd(
     from beyondadam.experiments.tasks import get_task
 
     data = _data_dir(data_dir)
-    with library_errors():
+    with library_errors(out / "results.sqlite"):
         cfg = RunConfig.make(task, entry.key, hp, seed=seed, steps=steps, eval_every=eval_every)
         validate_config(cfg)
         load_dataset(get_task(task).dataset, data)
@@ -195,7 +195,7 @@ def sweep_cmd(
             executor, scheduler=scheduler, workers=workers, max_batch=max_batch, threads=threads
         )
     try:
-        with library_errors():
+        with library_errors(out / "results.sqlite"):
             for task in tasks:
                 res = run_protocol(
                     task, names, lrs=lr_grid, beta2s=b2_grid, seeds=seeds, steps=steps,
@@ -255,7 +255,7 @@ def export_cmd(out_dir: Path, path: Path, curves: bool) -> None:
     check_out_dir(path.parent, "PATH")
     from beyondadam.experiments import ResultStore
 
-    with library_errors(), ResultStore(out_dir) as store:
+    with library_errors(out_dir / "results.sqlite"), ResultStore(out_dir) as store:
         click.echo(str(store.export(path, curves=curves)))
 
 
