@@ -153,6 +153,8 @@ def test_bad_hp_names_hp(tmp_path, hp, says):
         (["theorem1-sweep", "--C-values", "1,3"], "'--C-values'"),
         (["theorem1-sweep", "--beta2", "theorem,2"], "'--beta2'"),
         (["reproduce", "--profile", "fast"], "'--profile'"),
+        (["reproduce", "--executor", "dask", "--scheduler", "nohost"], "'--scheduler'"),
+        (["sweep", "--executor", "dask", "--scheduler", "tcp://h:port"], "'--scheduler'"),
         (["reproduce", "--only", "bogus"], "'--only'"),
         (["optimizers", "adamw"], "'NAMES'"),
     ],

@@ -17,6 +17,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
@@ -164,6 +165,15 @@ def check_new_outputs(out: Path, force: bool, option: str = "--out") -> None:
     """Refuse a non-empty output folder unless ``--force`` (its files would be replaced)."""
     if not force and out.is_dir() and any(out.iterdir()):
         fail(option, f"{out} already holds outputs; pass --force to overwrite or choose another")
+
+
+_ADDRESS = re.compile(r"(?:[a-z]+://)?(?:\[[0-9a-fA-F:]+\]|[^\s/:\[\]]+):\d{1,5}/?")
+
+
+def check_scheduler(scheduler: str | None) -> None:
+    """Refuse a ``--scheduler`` that is not an address (Dask would wait for its timeout)."""
+    if scheduler is not None and not _ADDRESS.fullmatch(scheduler):
+        fail("--scheduler", f"expected an address such as tcp://HOST:PORT, got {scheduler!r}")
 
 
 def available_memory() -> int:

@@ -14,6 +14,7 @@ import click
 
 from beyondadam.cli._options import (
     check_out_dir,
+    check_scheduler,
     data_dir_option,
     executor_options,
     fail,
@@ -57,6 +58,7 @@ def reproduce(
     stage. A stage already done in OUT is skipped, so an interrupted run resumes.
     """
     out = check_out_dir(out_dir)
+    check_scheduler(scheduler)
     from beyondadam.reporting import STAGES, ReproduceError, get_profile
     from beyondadam.reporting import reproduce as run_reproduce
 

@@ -17,6 +17,7 @@ from beyondadam.cli._options import (
     OPTIMIZER_HELP,
     check_memory,
     check_out_dir,
+    check_scheduler,
     data_dir_option,
     executor_options,
     fail,
@@ -182,6 +183,7 @@ def sweep_cmd(
     Resumable: rerunning with the same OUT skips every finished configuration.
     """
     out = check_out_dir(out_dir)
+    check_scheduler(scheduler)
     names = list(dict.fromkeys(optimizer_entry(o, "--optimizer").key for o in optimizers))
     lr_grid = None if lrs is None else parse_floats(lrs, "--lrs")
     b2_grid = None if beta2s is None else parse_floats(beta2s, "--beta2s")
