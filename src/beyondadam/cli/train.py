@@ -252,8 +252,6 @@ def export_cmd(out_dir: Path, path: Path, curves: bool) -> None:
     """Export the result store of OUT_DIR to PATH (.csv or .parquet)."""
     if not (out_dir / "results.sqlite").is_file():
         fail("OUT_DIR", f"no results.sqlite in {out_dir}")
-    if path.suffix.lower() not in (".csv", ".parquet"):
-        fail("PATH", f"must end in .csv or .parquet, got {path.name!r}")
     check_out_dir(path.parent, "PATH")
     from beyondadam.experiments import ResultStore
 
