@@ -128,6 +128,7 @@ def test_a_valid_out_is_left_as_it_was(tmp_path):
         ("{bad", "not valid JSON"),
         ('{"foo": 1}', "no hyperparameter 'foo'"),
         ('{"eps": -1}', "eps must be"),
+        ('{"betas": [0.9, 0.99]}', "use --lr, --beta1 and --beta2"),
     ],
 )
 def test_bad_hp_names_hp(tmp_path, hp, says):

@@ -61,6 +61,9 @@ def _hparams(
     if not (math.isfinite(lr) and lr > 0):
         fail("--lr", f"must be a finite number > 0, got {lr:g}")
     given = parse_json_object(extra, "--hp")
+    clash = {"lr", "betas", "beta1"} & set(given)
+    if clash:
+        fail("--hp", f"sets {sorted(clash)[0]}; use --lr, --beta1 and --beta2 for those")
     hp: dict[str, Any] = {"lr": lr, **given}
     defaults = entry.defaults()
     if "betas" in defaults:
