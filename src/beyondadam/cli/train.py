@@ -68,11 +68,12 @@ def _hparams(
     defaults = entry.defaults()
     if "betas" in defaults:
         b1, b2 = defaults["betas"]
-        hp.setdefault("betas", [b1 if beta1 is None else beta1, b2 if beta2 is None else beta2])
+        # always stored, as before, so run keys stay those of earlier stores
+        hp["betas"] = [b1 if beta1 is None else beta1, b2 if beta2 is None else beta2]
     elif "beta1" in defaults:
-        hp.setdefault("beta1", defaults["beta1"] if beta1 is None else beta1)
+        hp["beta1"] = defaults["beta1"] if beta1 is None else beta1
         if beta2 is not None:
-            fail("--beta2", f"{entry.name} has no beta2 (its beta2_t = 1 - 1/t)")
+            fail("--beta2", f"{entry.name} has beta1 but no beta2")
     elif beta1 is not None or beta2 is not None:
         option = "--beta1" if beta1 is not None else "--beta2"
         fail(option, f"{entry.name} has no betas; it takes {', '.join(defaults)}")
