@@ -79,6 +79,24 @@ class Claim:
             return ClaimOutcome(NOT_RUN, "—", f"stored numbers incomplete: {exc!r}")
 
 
+def _x_claim(cid: str, source: str, statement: str, setting: str) -> Claim:
+    """A Figure 1 claim: Adam's x_T ends at +1, AMSGrad's at x* (in most seeds if several)."""
+    each = "in a majority of seeds: " if setting == "stochastic" else ""
+    joiner = ", and " if each else " and "
+    criterion = f"{each}|x_T(Adam) − 1| ≤ {X_TOL}{joiner}{each}|x_T(AMSGrad) − x*| ≤ {X_TOL}"
+    return Claim(cid, source, statement, criterion, ("figure1",), x_split(setting))
+
+
+def _regret_claim(cid: str, source: str, statement: str, setting: str) -> Claim:
+    """A Figure 1 claim: Adam's R_T/T stays away from 0 while AMSGrad's vanishes."""
+    criterion = "R_T/T averaged over seeds; " if setting == "stochastic" else ""
+    criterion += (
+        f"Adam: R_T/T ≥ {REGRET_FLOOR} and ≥ half its value at T/2; AMSGrad: R_T/T ≤ "
+        f"{REGRET_RATIO} × Adam's and below its value at T/2"
+    )
+    return Claim(cid, source, statement, criterion, ("figure1",), regret_split(setting))
+
+
 def _training_claim(cid: str, source: str, statement: str, task: str, metric: str) -> Claim:
     """A Figure 2 claim: AMSGrad's final ``metric`` on ``task`` is below Adam's."""
     return Claim(
@@ -97,58 +115,33 @@ def _training_claim(cid: str, source: str, statement: str, task: str, metric: st
 # ---------------------------------------------------------------- the list
 
 CLAIMS: tuple[Claim, ...] = (
-    Claim(
-        id="online-x",
-        source="Figure 1 (center), Section 5",
-        statement=(
-            "On the online problem (g_t = 1010 if t mod 101 = 1, else −10; F = [−1, 1]; x* = −1), "
-            "Adam's iterate x_t tends to +1 while AMSGrad's tends to the optimum −1."
-        ),
-        criterion=f"|x_T(Adam) − 1| ≤ {X_TOL} and |x_T(AMSGrad) − x*| ≤ {X_TOL}",
-        stages=("figure1",),
-        check=x_split("online"),
+    _x_claim(
+        "online-x",
+        "Figure 1 (center), Section 5",
+        "On the online problem (g_t = 1010 if t mod 101 = 1, else −10; F = [−1, 1]; x* = −1), "
+        "Adam's iterate x_t tends to +1 while AMSGrad's tends to the optimum −1.",
+        "online",
     ),
-    Claim(
-        id="online-regret",
-        source="Figure 1 (left), Section 5",
-        statement=(
-            "On the online problem, Adam's average regret R_T/T stays bounded away from 0 while "
-            "AMSGrad's vanishes."
-        ),
-        criterion=(
-            f"Adam: R_T/T ≥ {REGRET_FLOOR} and ≥ half its value at T/2; AMSGrad: R_T/T ≤ "
-            f"{REGRET_RATIO} × Adam's and below its value at T/2"
-        ),
-        stages=("figure1",),
-        check=regret_split("online"),
+    _regret_claim(
+        "online-regret",
+        "Figure 1 (left), Section 5",
+        "On the online problem, Adam's average regret R_T/T stays bounded away from 0 while "
+        "AMSGrad's vanishes.",
+        "online",
     ),
-    Claim(
-        id="stochastic-x",
-        source="Figure 1 (right), Section 5",
-        statement=(
-            "On the stochastic problem (g = 1010 with probability 0.01, else −10), Adam's x_t "
-            "tends to +1 while AMSGrad's tends to −1."
-        ),
-        criterion=(
-            f"in a majority of seeds: |x_T(Adam) − 1| ≤ {X_TOL}, and in a majority of seeds: "
-            f"|x_T(AMSGrad) − x*| ≤ {X_TOL}"
-        ),
-        stages=("figure1",),
-        check=x_split("stochastic"),
+    _x_claim(
+        "stochastic-x",
+        "Figure 1 (right), Section 5",
+        "On the stochastic problem (g = 1010 with probability 0.01, else −10), Adam's x_t "
+        "tends to +1 while AMSGrad's tends to −1.",
+        "stochastic",
     ),
-    Claim(
-        id="stochastic-regret",
-        source="Section 5 (stochastic setting)",
-        statement=(
-            "On the stochastic problem, Adam's average regret stays bounded away from 0 while "
-            "AMSGrad's vanishes."
-        ),
-        criterion=(
-            f"R_T/T averaged over seeds; Adam: R_T/T ≥ {REGRET_FLOOR} and ≥ half its value at "
-            f"T/2; AMSGrad: R_T/T ≤ {REGRET_RATIO} × Adam's and below its value at T/2"
-        ),
-        stages=("figure1",),
-        check=regret_split("stochastic"),
+    _regret_claim(
+        "stochastic-regret",
+        "Section 5 (stochastic setting)",
+        "On the stochastic problem, Adam's average regret stays bounded away from 0 while "
+        "AMSGrad's vanishes.",
+        "stochastic",
     ),
     Claim(
         id="theorem1",

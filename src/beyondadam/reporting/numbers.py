@@ -1,7 +1,8 @@
 """Each stage's numbers as a frozen dataclass: what ``collect`` writes and the claims read.
 
-Every class has ``to_json()`` and ``from_json(obj)`` (an exact round trip through
-``json.dumps``/``json.loads``) and a ``KIND`` stored under ``"kind"``, so a stage record in
+Every class has ``to_json()`` and ``from_json(obj)`` (:class:`JsonRecord`: an exact round trip
+through ``json.dumps``/``json.loads``, checked field by field against the annotations) and a
+``KIND`` stored under ``"kind"``, so a stage record in
 ``results.json`` says which class its numbers are (:func:`numbers_from_json`). Per-optimizer
 numbers are keyed by the optimizer's catalog key (``"adam"``, ``"amsgrad"``, ...) in the order the
 run used, and carry its display name (``"Adam"``) so a report renders from ``results.json`` alone.
@@ -27,14 +28,15 @@ per finished seed run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, ClassVar, TypeVar, get_args, get_origin, get_type_hints
 
 __all__ = [
     "AtlasNumbers",
     "AtlasOptimizer",
     "Figure1Numbers",
+    "JsonRecord",
     "SettingNumbers",
     "SimOptimizer",
     "StageNumbers",
@@ -45,24 +47,89 @@ __all__ = [
     "numbers_from_json",
 ]
 
-T = TypeVar("T")
+R = TypeVar("R", bound="JsonRecord")
 
 
-def _floats(values: Any) -> tuple[float, ...]:
-    return tuple(float(v) for v in values)
+def _dump(value: Any) -> Any:
+    if isinstance(value, JsonRecord):
+        return value.to_json()
+    if isinstance(value, Mapping):
+        return {str(k): _dump(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_dump(v) for v in value]
+    return value
 
 
-def _opts(obj: Mapping[str, Any], parse: Callable[[Mapping[str, Any]], T]) -> dict[str, T]:
-    """Parse a ``{key: record}`` mapping, keeping its order."""
-    if not isinstance(obj, Mapping):
-        raise TypeError(f"optimizers must be a mapping, got {type(obj).__name__}")
-    return {str(k): parse(v) for k, v in obj.items()}
+def _load(tp: Any, value: Any) -> Any:
+    """Build a value of type ``tp`` (as annotated on a record's field) from its JSON form."""
+    origin, args = get_origin(tp), get_args(tp)
+    if isinstance(tp, type) and issubclass(tp, JsonRecord):
+        return tp.from_json(value)
+    if origin is tuple:
+        if isinstance(value, (str, Mapping)):
+            raise TypeError(f"expected a list, got {type(value).__name__}")
+        return tuple(_load(args[0], v) for v in value)
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected a mapping, got {type(value).__name__}")
+        return {str(k): _load(args[1], v) for k, v in value.items()}
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"expected true or false, got {value!r}")
+        return value
+    if tp in (int, float, str):
+        return tp(value)  # float("nan") reads back what save() wrote for a non-finite float
+    return value  # Any
+
+
+class JsonRecord:
+    """``to_json``/``from_json`` for a frozen dataclass, field by field, from its annotations.
+
+    Fields are stored under their own name unless :attr:`JSON_KEYS` renames them; records with a
+    ``KIND`` store it under ``"kind"``. Tuples become lists and nested records their own JSON, so
+    ``from_json(json.loads(json.dumps(r.to_json()))) == r``.
+    """
+
+    JSON_KEYS: ClassVar[dict[str, str]] = {}
+    """Field name -> JSON key, where they differ."""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        out: dict[str, Any] = {"kind": self.KIND} if hasattr(self, "KIND") else {}
+        for f in fields(self):  # type: ignore[arg-type]
+            out[self.JSON_KEYS.get(f.name, f.name)] = _dump(getattr(self, f.name))
+        return out
+
+    @classmethod
+    def from_json(cls: type[R], obj: Mapping[str, Any]) -> R:
+        """Inverse of :meth:`to_json`.
+
+        Raises:
+            KeyError: A field without default is absent. TypeError, ValueError: a wrong type.
+
+        """
+        if not isinstance(obj, Mapping):
+            raise TypeError(f"{cls.__name__}: expected a mapping, got {type(obj).__name__}")
+        hints = get_type_hints(cls)
+        kwargs = {}
+        for f in fields(cls):  # type: ignore[arg-type]
+            key = cls.JSON_KEYS.get(f.name, f.name)
+            if key in obj:
+                kwargs[f.name] = _load(hints[f.name], obj[key])
+            elif f.default is MISSING and f.default_factory is MISSING:
+                raise KeyError(f"{cls.__name__}: missing {key!r}")
+        return cls(**kwargs)
 
 
 @dataclass(frozen=True)
-class SimOptimizer:
+class SimOptimizer(JsonRecord):
     """One optimizer on one Figure 1 problem."""
 
+    JSON_KEYS: ClassVar[dict[str, str]] = {
+        "x_final": "x_T",
+        "x_final_seeds": "x_T_seeds",
+        "avg_regret_final": "avg_regret_T",
+    }
     name: str
     """Display name, e.g. ``"Adam"``."""
     label: str
@@ -76,32 +143,9 @@ class SimOptimizer:
     avg_regret_half: float
     """R_t/t at the checkpoint closest to T/2, averaged over seeds."""
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return {
-            "name": self.name,
-            "label": self.label,
-            "x_T": self.x_final,
-            "x_T_seeds": list(self.x_final_seeds),
-            "avg_regret_T": self.avg_regret_final,
-            "avg_regret_half": self.avg_regret_half,
-        }
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> SimOptimizer:
-        """Inverse of :meth:`to_json`."""
-        return cls(
-            name=str(obj["name"]),
-            label=str(obj["label"]),
-            x_final=float(obj["x_T"]),
-            x_final_seeds=_floats(obj["x_T_seeds"]),
-            avg_regret_final=float(obj["avg_regret_T"]),
-            avg_regret_half=float(obj["avg_regret_half"]),
-        )
-
 
 @dataclass(frozen=True)
-class SettingNumbers:
+class SettingNumbers(JsonRecord):
     """One Figure 1 problem (online or stochastic): horizon, optimum, per-optimizer numbers."""
 
     T: int
@@ -110,84 +154,41 @@ class SettingNumbers:
     seeds: int
     optimizers: dict[str, SimOptimizer]
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return {
-            "T": self.T,
-            "x_star": self.x_star,
-            "t_half": self.t_half,
-            "seeds": self.seeds,
-            "optimizers": {k: v.to_json() for k, v in self.optimizers.items()},
-        }
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> SettingNumbers:
-        """Inverse of :meth:`to_json`."""
-        return cls(
-            T=int(obj["T"]),
-            x_star=float(obj["x_star"]),
-            t_half=int(obj["t_half"]),
-            seeds=int(obj["seeds"]),
-            optimizers=_opts(obj["optimizers"], SimOptimizer.from_json),
-        )
-
 
 @dataclass(frozen=True)
-class Figure1Numbers:
+class Figure1Numbers(JsonRecord):
     """Figure 1: the online and the stochastic problem."""
 
     KIND: ClassVar[str] = "figure1"
     online: SettingNumbers
     stochastic: SettingNumbers
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return {
-            "kind": self.KIND,
-            "online": self.online.to_json(),
-            "stochastic": self.stochastic.to_json(),
-        }
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> Figure1Numbers:
-        """Inverse of :meth:`to_json`."""
-        return cls(
-            online=SettingNumbers.from_json(obj["online"]),
-            stochastic=SettingNumbers.from_json(obj["stochastic"]),
-        )
-
 
 @dataclass(frozen=True)
-class Theorem1Optimizer:
-    """One optimizer over the Theorem 1 sweep: one value per C."""
+class Theorem1Optimizer(JsonRecord):
+    """One optimizer over the Theorem 1 sweep: its final iterate x_T and R_T/T for each C."""
 
+    JSON_KEYS: ClassVar[dict[str, str]] = {"x_final": "x_T"}
     name: str
     x_final: tuple[float, ...]
-    """Final iterate x_T for each C (JSON ``x_T``)."""
     avg_regret: tuple[float, ...]
-    """R_T/T for each C."""
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return {"name": self.name, "x_T": list(self.x_final), "avg_regret": list(self.avg_regret)}
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> Theorem1Optimizer:
-        """Inverse of :meth:`to_json`."""
-        return cls(str(obj["name"]), _floats(obj["x_T"]), _floats(obj["avg_regret"]))
 
 
 @dataclass(frozen=True)
-class Theorem1Numbers:
+class Theorem1Numbers(JsonRecord):
     """Theorem 1's example over several C (beta2 = 1/(1 + C^2) for each)."""
 
-    KIND: ClassVar[str] = "theorem1"
-    x_star: float
-    T: int
-    beta1: float
     C: tuple[float, ...]
+    """The values of C swept."""
     beta2: tuple[float, ...]
+    """1/(1 + C^2) for each C."""
+    beta1: float
+    T: int
+    """Steps of every run."""
+    x_star: float
+    """The optimum, -1."""
     optimizers: dict[str, Theorem1Optimizer]
+    KIND: ClassVar[str] = "theorem1"
 
     def __post_init__(self) -> None:
         n = len(self.C)
@@ -196,59 +197,18 @@ class Theorem1Numbers:
         if lengths - {n}:
             raise ValueError(f"theorem1 numbers: every list must have one value per C ({n})")
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return {
-            "kind": self.KIND,
-            "x_star": self.x_star,
-            "T": self.T,
-            "beta1": self.beta1,
-            "C": list(self.C),
-            "beta2": list(self.beta2),
-            "optimizers": {k: v.to_json() for k, v in self.optimizers.items()},
-        }
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> Theorem1Numbers:
-        """Inverse of :meth:`to_json`."""
-        return cls(
-            x_star=float(obj["x_star"]),
-            T=int(obj["T"]),
-            beta1=float(obj["beta1"]),
-            C=_floats(obj["C"]),
-            beta2=_floats(obj["beta2"]),
-            optimizers=_opts(obj["optimizers"], Theorem1Optimizer.from_json),
-        )
-
 
 @dataclass(frozen=True)
-class AtlasOptimizer:
+class AtlasOptimizer(JsonRecord):
     """How often one optimizer ends on the wrong side (x_T > 0) of the atlas' problem."""
 
     name: str
     wrong_side: int
     wrong_side_where_beta1_lt_sqrt_beta2: int
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return {
-            "name": self.name,
-            "wrong_side": self.wrong_side,
-            "wrong_side_where_beta1_lt_sqrt_beta2": self.wrong_side_where_beta1_lt_sqrt_beta2,
-        }
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> AtlasOptimizer:
-        """Inverse of :meth:`to_json`."""
-        return cls(
-            str(obj["name"]),
-            int(obj["wrong_side"]),
-            int(obj["wrong_side_where_beta1_lt_sqrt_beta2"]),
-        )
-
 
 @dataclass(frozen=True)
-class AtlasNumbers:
+class AtlasNumbers(JsonRecord):
     """Counts over the (beta1, beta2) grid of the atlas."""
 
     KIND: ClassVar[str] = "atlas"
@@ -256,66 +216,28 @@ class AtlasNumbers:
     cells_beta1_lt_sqrt_beta2: int
     optimizers: dict[str, AtlasOptimizer]
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return {
-            "kind": self.KIND,
-            "cells": self.cells,
-            "cells_beta1_lt_sqrt_beta2": self.cells_beta1_lt_sqrt_beta2,
-            "optimizers": {k: v.to_json() for k, v in self.optimizers.items()},
-        }
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> AtlasNumbers:
-        """Inverse of :meth:`to_json`."""
-        return cls(
-            cells=int(obj["cells"]),
-            cells_beta1_lt_sqrt_beta2=int(obj["cells_beta1_lt_sqrt_beta2"]),
-            optimizers=_opts(obj["optimizers"], AtlasOptimizer.from_json),
-        )
-
 
 @dataclass(frozen=True)
-class TrainingOptimizer:
+class TrainingOptimizer(JsonRecord):
     """One optimizer's seed runs of its selected configuration on a training task."""
 
     name: str
     selected: dict[str, Any]
     """The selected hyperparameters (e.g. ``{"betas": [0.9, 0.99], "lr": 0.01}``)."""
     seeds: tuple[int, ...]
+    """The seeds rerun with the selected configuration."""
     diverged: int
+    """How many of them diverged (they have no final values)."""
     final_train_loss: tuple[float, ...]
+    """Per finished seed: mean training loss over the selection window at the end."""
     final_test_loss: tuple[float, ...]
+    """Per finished seed: test loss at the last evaluation."""
     final_test_accuracy: tuple[float, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return {
-            "name": self.name,
-            "selected": dict(self.selected),
-            "seeds": list(self.seeds),
-            "diverged": self.diverged,
-            "final_train_loss": list(self.final_train_loss),
-            "final_test_loss": list(self.final_test_loss),
-            "final_test_accuracy": list(self.final_test_accuracy),
-        }
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> TrainingOptimizer:
-        """Inverse of :meth:`to_json`."""
-        return cls(
-            name=str(obj["name"]),
-            selected=dict(obj["selected"]),
-            seeds=tuple(int(s) for s in obj["seeds"]),
-            diverged=int(obj["diverged"]),
-            final_train_loss=_floats(obj["final_train_loss"]),
-            final_test_loss=_floats(obj["final_test_loss"]),
-            final_test_accuracy=_floats(obj["final_test_accuracy"]),
-        )
+    """Per finished seed: test accuracy at the last evaluation."""
 
 
 @dataclass(frozen=True)
-class TrainingNumbers:
+class TrainingNumbers(JsonRecord):
     """A training task (grid search, then seeds of each optimizer's selected configuration)."""
 
     KIND: ClassVar[str] = "training"
@@ -329,30 +251,6 @@ class TrainingNumbers:
     optimizers: dict[str, TrainingOptimizer]
     summary: tuple[dict[str, Any], ...] = field(default=())
     """The experiments' summary table, one row per optimizer (for readers; no claim reads it)."""
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        return {
-            "kind": self.KIND,
-            "task": self.task,
-            "test_note": self.test_note,
-            "n_test": self.n_test,
-            "test_complete": self.test_complete,
-            "optimizers": {k: v.to_json() for k, v in self.optimizers.items()},
-            "summary": [dict(row) for row in self.summary],
-        }
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> TrainingNumbers:
-        """Inverse of :meth:`to_json`."""
-        return cls(
-            task=str(obj["task"]),
-            test_note=str(obj["test_note"]),
-            n_test=int(obj["n_test"]),
-            test_complete=bool(obj["test_complete"]),
-            optimizers=_opts(obj["optimizers"], TrainingOptimizer.from_json),
-            summary=tuple(dict(row) for row in obj.get("summary", ())),
-        )
 
 
 StageNumbers = Figure1Numbers | Theorem1Numbers | AtlasNumbers | TrainingNumbers

@@ -19,7 +19,7 @@ from beyondadam.reporting.collect import display_names, figure_records
 from beyondadam.reporting.datasets import dataset_status
 from beyondadam.reporting.figures import plot_training
 from beyondadam.reporting.numbers import TrainingNumbers, TrainingOptimizer
-from beyondadam.reporting.results import FigureRecord, StageRecord
+from beyondadam.reporting.results import FigureRecord, StageRecord, jsonable
 from beyondadam.reporting.stage import TASK_TITLES, StageContext
 
 __all__ = ["run_training"]
@@ -44,7 +44,7 @@ def _optimizer_numbers(res: Any, key: str, name: str) -> TrainingOptimizer:
     ok = [r for r in runs if r.status == "done"]
     return TrainingOptimizer(
         name=name,
-        selected=res.selected[key].hp,
+        selected=jsonable(res.selected[key].hp),
         seeds=tuple(r.config.seed for r in runs),
         diverged=len(runs) - len(ok),
         final_train_loss=tuple(r.final_train_loss(res.select_last_frac) for r in ok),
