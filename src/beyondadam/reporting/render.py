@@ -24,6 +24,7 @@ from beyondadam.reporting.claims import (
     evaluate_claims,
 )
 from beyondadam.reporting.results import StageRecord, parse_stages
+from beyondadam.reporting.tables import Table, numbers_table
 
 __all__ = ["render_html", "render_markdown", "write_report"]
 
@@ -57,6 +58,15 @@ def _summary(outcomes: Sequence[tuple[Claim, ClaimOutcome]]) -> str:
 
 def _stage_rows(data: Mapping[str, Any]) -> list[tuple[str, StageRecord]]:
     return list(parse_stages(data).items())
+
+
+def _tables(data: Mapping[str, Any]) -> list[tuple[str, StageRecord, Table]]:
+    """Each done stage's per-optimizer table, in stage order."""
+    out = []
+    for sid, rec in _stage_rows(data):
+        if rec.done and (table := numbers_table(rec.numbers)) is not None:
+            out.append((sid, rec, table))
+    return out
 
 
 def _total_wall(data: Mapping[str, Any]) -> float | None:
@@ -146,6 +156,13 @@ def render_markdown(data: Mapping[str, Any], claims: Sequence[Claim] = CLAIMS) -
             " ".join(notes),
         ]
         lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+    lines += ["", "## Numbers", ""]
+    for sid, rec, table in _tables(data):
+        lines += [f"### {rec.title or sid} (`{sid}`)", ""]
+        lines.append("| " + " | ".join(_md_cell(c) for c in table.header) + " |")
+        lines.append("|" + "---|" * len(table.header))
+        lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in table.rows]
+        lines.append("")
     lines += ["", "## Figures", ""]
     for sid, rec in _stage_rows(data):
         for fig in rec.figures:
@@ -297,6 +314,16 @@ def render_html(
         )
     parts.append("</tbody></table>")
 
+    parts.append('<h2 id="numbers">Numbers</h2>')
+    for sid, rec, table in _tables(data):
+        head = "".join(f"<th>{_e(c)}</th>" for c in table.header)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in table.rows
+        )
+        parts.append(
+            f"<h3>{_e(rec.title or sid)} <span class='src'>{_e(sid)}</span></h3>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
     parts.append('<h2 id="environment">Environment</h2><table><tbody>')
     for k, v in _env_rows(data):
         parts.append(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>")
