@@ -59,33 +59,28 @@ def _synthetic(t_max: int, seeds: int) -> SettingNumbers:
 
 
 def _training(task: str, adam_loss: float, ams_loss: float) -> TrainingNumbers:
-    def opt(name: str, train: tuple, test: tuple, acc: tuple) -> TrainingOptimizer:
-        return TrainingOptimizer(name, {"lr": 0.01}, (0, 1, 2), 0, train, test, acc)
-
+    train = {
+        "adam": tuple(adam_loss + d for d in (0.001, -0.002, 0.0015)),
+        "amsgrad": tuple(ams_loss + d for d in (0.0012, -0.001, 0.0)),
+    }
+    test = {"adam": (0.30, 0.31, 0.305), "amsgrad": (0.295, 0.30, 0.301)}
+    acc = {"adam": (0.915, 0.913, 0.914), "amsgrad": (0.916, 0.912, 0.915)}
     return TrainingNumbers(
         task=task,
         test_note="test: full official test set (10,000 images)",
         n_test=10_000,
         test_complete=True,
         optimizers={
-            "adam": opt(
-                "Adam",
-                tuple(adam_loss + d for d in (0.001, -0.002, 0.0015)),
-                (0.30, 0.31, 0.305),
-                (0.915, 0.913, 0.914),
-            ),
-            "amsgrad": opt(
-                "AMSGrad",
-                tuple(ams_loss + d for d in (0.0012, -0.001, 0.0)),
-                (0.295, 0.30, 0.301),
-                (0.916, 0.912, 0.915),
-            ),
+            k: TrainingOptimizer(name, {"lr": 0.01}, (0, 1, 2), 0, train[k], test[k], acc[k])
+            for k, name in _NAMES.items()
         },
     )
 
 
 def _theorem1() -> Theorem1Numbers:
     cs = (3.0, 5.0)
+    x_final = {"adam": (1.0, 1.0), "amsgrad": (-0.99, -0.99)}
+    regret = {"adam": (0.66, 2.0), "amsgrad": (0.0006, 0.0006)}
     return Theorem1Numbers(
         x_star=-1.0,
         T=1_000_000,
@@ -93,8 +88,7 @@ def _theorem1() -> Theorem1Numbers:
         C=cs,
         beta2=tuple(1 / (1 + c * c) for c in cs),
         optimizers={
-            "adam": Theorem1Optimizer("Adam", (1.0, 1.0), (0.66, 2.0)),
-            "amsgrad": Theorem1Optimizer("AMSGrad", (-0.99, -0.99), (0.0006, 0.0006)),
+            k: Theorem1Optimizer(name, x_final[k], regret[k]) for k, name in _NAMES.items()
         },
     )
 
