@@ -9,7 +9,6 @@ that importing the report does not compile or load it.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,34 +22,10 @@ from beyondadam.reporting.numbers import (
     Theorem1Numbers,
     Theorem1Optimizer,
 )
-from beyondadam.reporting.results import FigureRecord, StageRecord
-from beyondadam.reporting.stage import StageContext
+from beyondadam.reporting.results import StageRecord
+from beyondadam.reporting.stage import StageContext, display_names, figure_records
 
-__all__ = ["display_names", "figure_records", "run_atlas", "run_figure1", "run_theorem1"]
-
-
-def display_names(keys: tuple[str, ...]) -> dict[str, str]:
-    """Catalog key -> the optimizer's display name (``"amsgrad"`` -> ``"AMSGrad"``), in order."""
-    from beyondadam.optim import catalog
-
-    return {k: catalog.get(k).name for k in keys}
-
-
-def figure_records(
-    ctx: StageContext, paths: list[Path], title: str, caption: str, paper: str, config: dict
-) -> tuple[FigureRecord, ...]:
-    """Figure records for the PNGs among ``paths`` (the SVG twins stay on disk)."""
-    return tuple(
-        FigureRecord(
-            path=Path(p).relative_to(ctx.out_dir).as_posix(),
-            title=title,
-            caption=caption,
-            paper=paper,
-            config=config,
-        )
-        for p in paths
-        if Path(p).suffix == ".png"
-    )
+__all__ = ["run_atlas", "run_figure1", "run_theorem1"]
 
 
 def _half_index(steps: np.ndarray) -> int:

@@ -1,4 +1,4 @@
-"""What a stage of the reproduction is, and what it receives when it runs.
+"""What a stage of the reproduction is, what it receives, and the helpers every stage uses.
 
 Kept apart from :mod:`~beyondadam.reporting.pipeline` so that the stage functions
 (:mod:`~beyondadam.reporting.collect`, :mod:`~beyondadam.reporting.training`) and the pipeline
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from beyondadam.reporting.profiles import Profile
-from beyondadam.reporting.results import StageRecord
+from beyondadam.reporting.results import FigureRecord, StageRecord
 
-__all__ = ["TASK_TITLES", "Stage", "StageContext"]
+__all__ = ["TASK_TITLES", "Stage", "StageContext", "display_names", "figure_records"]
 
 TASK_TITLES: dict[str, str] = {
     "mnist-logreg": "MNIST logistic regression",
@@ -52,3 +52,27 @@ class Stage:
     run: Callable[[StageContext], StageRecord]
     needs: str = "none"
     """``"none"``, ``"mnist"`` (required: checked before work) or ``"cifar"`` (optional)."""
+
+
+def display_names(keys: tuple[str, ...]) -> dict[str, str]:
+    """Catalog key -> the optimizer's display name (``"amsgrad"`` -> ``"AMSGrad"``), in order."""
+    from beyondadam.optim import catalog
+
+    return {k: catalog.get(k).name for k in keys}
+
+
+def figure_records(
+    ctx: StageContext, paths: list[Path], title: str, caption: str, paper: str, config: dict
+) -> tuple[FigureRecord, ...]:
+    """Figure records for the PNGs among ``paths`` (the SVG twins stay on disk)."""
+    return tuple(
+        FigureRecord(
+            path=Path(p).relative_to(ctx.out_dir).as_posix(),
+            title=title,
+            caption=caption,
+            paper=paper,
+            config=config,
+        )
+        for p in paths
+        if Path(p).suffix == ".png"
+    )

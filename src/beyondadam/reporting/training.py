@@ -15,12 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from beyondadam.reporting.collect import display_names, figure_records
 from beyondadam.reporting.datasets import dataset_status
 from beyondadam.reporting.figures import plot_training
 from beyondadam.reporting.numbers import TrainingNumbers, TrainingOptimizer
 from beyondadam.reporting.results import FigureRecord, StageRecord, jsonable
-from beyondadam.reporting.stage import TASK_TITLES, StageContext
+from beyondadam.reporting.stage import TASK_TITLES, StageContext, display_names, figure_records
 
 __all__ = ["run_training"]
 
