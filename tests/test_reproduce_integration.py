@@ -90,8 +90,9 @@ def test_training_stages_end_to_end(tmp_path):
     md = (out / "report.md").read_text()
     assert "MNIST logistic regression" in md
     from beyondadam.reporting.claims import evaluate_claims
+    from beyondadam.reporting.results import parse_stages
 
-    outcomes = {c.id: o for c, o in evaluate_claims(data["stages"])}
+    outcomes = {c.id: o for c, o in evaluate_claims(parse_stages(data))}
     assert outcomes["mnist-logreg-train"].verdict in VERDICTS
     assert outcomes["mnist-logreg-train"].verdict != "not run"
 

@@ -331,5 +331,8 @@ def rerender(out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
     try:
         data = _results.load(out)
     except ValueError as exc:
-        raise ReproduceError(str(exc)) from exc
+        raise ReproduceError(
+            f"{exc}. To get a report from this beyondadam, rerun `beyondadam reproduce` into "
+            "a new --out directory."
+        ) from exc
     return write_report(data, out)

@@ -188,8 +188,7 @@ def load(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
     version = data.get("schema_version") if isinstance(data, dict) else None
     if version != SCHEMA_VERSION:
         raise ValueError(
-            f"{path} has schema version {version!r}; this beyondadam reads version "
-            f"{SCHEMA_VERSION} (rerun the reproduction into a new --out, or use --fresh)"
+            f"{path} has schema version {version!r}; this beyondadam reads version {SCHEMA_VERSION}"
         )
     data.setdefault("stages", {})
     try:
