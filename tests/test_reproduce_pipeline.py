@@ -267,3 +267,18 @@ def test_docs_profiles_not_left_stale():
     for p in PROFILES.values():
         assert p.expected_wall_time
     assert Path(__file__).name.startswith("test_reproduce")
+
+
+def test_profile_optimizers_are_checked_before_work(tmp_path):
+    from dataclasses import replace
+
+    calls = []
+    bad = replace(QUICK, optimizers=("adam", "amsgrad", "adamw2"))
+    with pytest.raises(ReproduceError, match="unknown optimizer.*adamw2"):
+        reproduce(bad, tmp_path, stages=_fake_stages(calls), quiet=True)
+    assert calls == []
+    assert not (tmp_path / "results.json").exists()
+    with pytest.raises(ValueError, match="optimizers must be"):
+        replace(QUICK, optimizers=())
+    with pytest.raises(ValueError, match="optimizers must be"):
+        replace(QUICK, optimizers=("adam", "adam"))
