@@ -165,6 +165,7 @@ def test_missing_mnist_files_are_named_before_work(tmp_path, monkeypatch):
 
 
 def test_dataset_status_asks_the_loader(tmp_path, monkeypatch):
+    monkeypatch.delenv("BEYONDADAM_DATA", raising=False)
     monkeypatch.setenv("BEYONDADAM_CACHE", str(tmp_path / "empty-cache"))
     st = dataset_status("cifar10", tmp_path)
     assert not st.ready
@@ -274,7 +275,7 @@ def test_profile_optimizers_are_checked_before_work(tmp_path):
 
     calls = []
     bad = replace(QUICK, optimizers=("adam", "amsgrad", "adamw2"))
-    with pytest.raises(ReproduceError, match="unknown optimizer.*adamw2"):
+    with pytest.raises(ReproduceError, match=r"unknown optimizer.*adamw2"):
         reproduce(bad, tmp_path, stages=_fake_stages(calls), quiet=True)
     assert calls == []
     assert not (tmp_path / "results.json").exists()

@@ -81,7 +81,8 @@ def dataset_status(name: str, data_dir: str | os.PathLike[str] | None) -> Datase
     """Load dataset ``name`` (``"mnist"`` or ``"cifar10"``) from ``data_dir`` or the cache.
 
     Nothing is downloaded: a dataset that is absent, incomplete or fails its checksums gives
-    ``ready=False`` with the loader's reason. ``data_dir=None`` means the experiments' cache.
+    ``ready=False`` with the loader's reason. ``data_dir=None`` means the loader's own lookup
+    (``BEYONDADAM_DATA``, then the experiments' cache).
     """
     from beyondadam.experiments.data import DataError, load_cifar10, load_mnist
 
