@@ -1,6 +1,12 @@
-"""The paper's three models as ``torch.nn.Module`` s."""
+"""The paper's three models as ``torch.nn.Module`` s: each model is defined here and only here.
+
+The plain loop calls them directly; the batched engine reads the layers of the sequential ones
+(:class:`LogReg`, :class:`MLP`) and stacks them (:mod:`beyondadam.experiments.stacked`).
+"""
 
 from __future__ import annotations
+
+from collections import OrderedDict
 
 import torch
 from torch import nn
@@ -8,29 +14,26 @@ from torch import nn
 __all__ = ["MLP", "CifarNet", "LogReg", "count_parameters"]
 
 
-class LogReg(nn.Module):
-    """Softmax (multinomial logistic) regression 784 -> 10."""
+class LogReg(nn.Sequential):
+    """Softmax (multinomial logistic) regression 784 -> 10: logits ``(B, 10)`` of ``(B, 784)``.
+
+    A sequence of ``nn.Linear`` / ``nn.ReLU`` layers (as :class:`MLP`), so the batched engine can
+    train many configurations of it at once (:mod:`beyondadam.experiments.stacked`).
+    """
 
     def __init__(self, in_features: int = 784, classes: int = 10) -> None:
-        super().__init__()
-        self.linear = nn.Linear(in_features, classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``(B, 10)`` for flattened inputs ``(B, 784)``."""
-        return self.linear(x)
+        super().__init__(OrderedDict(linear=nn.Linear(in_features, classes)))
 
 
-class MLP(nn.Module):
-    """One hidden layer of 100 ReLU units: 784 -> 100 -> 10."""
+class MLP(nn.Sequential):
+    """One hidden layer of 100 ReLU units, 784 -> 100 -> 10: logits ``(B, 10)`` of ``(B, 784)``."""
 
     def __init__(self, in_features: int = 784, hidden: int = 100, classes: int = 10) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(in_features, hidden)
-        self.fc2 = nn.Linear(hidden, classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits ``(B, 10)`` for flattened inputs ``(B, 784)``."""
-        return self.fc2(torch.relu(self.fc1(x)))
+        super().__init__(
+            OrderedDict(
+                fc1=nn.Linear(in_features, hidden), relu=nn.ReLU(), fc2=nn.Linear(hidden, classes)
+            )
+        )
 
 
 class CifarNet(nn.Module):
