@@ -8,12 +8,15 @@ Compares, in one run and with the same optimizer class (``beyondadam.optim.AMSGr
 - ``batched``: :func:`beyondadam.experiments.train_many` training ``--configs`` configurations at
   once as one batched model (per-configuration cost reported).
 
-``--protocol`` also times the whole paper protocol for both MNIST tasks at the default horizon
-(2 optimizers x 2 beta2 x 5 lr, then 5 seeds each) with the default local executor.
+Each time is the best of ``--repeat`` runs (a shared machine is noisy). ``--protocol`` also times
+the whole paper protocol for both MNIST tasks at the default horizon (2 optimizers x 2 beta2 x 5
+lr, then 5 seeds each) with the default local executor.
 
 Usage::
 
     BEYONDADAM_DATA=../shared/datasets python benchmarks/training.py [--steps 300] [--protocol]
+
+Run it with ``PYTHONPATH`` pointing at another checkout's ``src`` to compare two trees.
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--configs", type=int, default=10)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3, help="best of N timings")
     ap.add_argument("--data-dir", default=os.environ.get("BEYONDADAM_DATA"))
     ap.add_argument("--protocol", action="store_true", help="also time the MNIST protocol")
     ap.add_argument("--cifar-steps", type=int, default=0, help="time N CIFARNET steps too")
@@ -100,15 +104,15 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     data = load_dataset("mnist", args.data_dir)
     print(f"torch {torch.__version__}, {args.threads} thread(s), {os.cpu_count()} cores, "
-          f"{args.steps} steps, batch 128, AMSGrad\n")  # fmt: skip
+          f"{args.steps} steps, batch 128, AMSGrad, best of {args.repeat}\n")  # fmt: skip
     print("| task | plain DataLoader loop (ms/step) | beyondadam train (ms/step) | speed-up "
           f"| batched x{args.configs} (ms/step/config) | speed-up |")  # fmt: skip
     print("|---|---|---|---|---|---|")
     for task in ("mnist-logreg", "mnist-mlp"):
         plain_loop(task, 20, data)  # warm-up
-        p = plain_loop(task, args.steps, data)
-        le = lean_loop(task, args.steps, data)
-        b = batched(task, args.steps, args.configs, args.data_dir)
+        p = min(plain_loop(task, args.steps, data) for _ in range(args.repeat))
+        le = min(lean_loop(task, args.steps, data) for _ in range(args.repeat))
+        b = min(batched(task, args.steps, args.configs, args.data_dir) for _ in range(args.repeat))
         print(f"| {task} | {p * 1e3:.2f} | {le * 1e3:.2f} | {p / le:.1f}x | {b * 1e3:.2f} "
               f"| {p / b:.1f}x |")  # fmt: skip
     if args.cifar_steps:
