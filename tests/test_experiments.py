@@ -29,7 +29,13 @@ from beyondadam.experiments import (
 )
 from beyondadam.experiments import batched as engine
 from beyondadam.experiments import stats as engine_stats
-from beyondadam.experiments.models import MLP, CifarNet, LogReg, count_parameters
+from beyondadam.experiments.models import (
+    MLP,
+    CifarNet,
+    LocalResponseNorm,
+    LogReg,
+    count_parameters,
+)
 from beyondadam.experiments.stacked import StackedModel, stackable
 from tests.datasets import DATA, HAS_MNIST
 
@@ -88,6 +94,24 @@ def test_cifarnet_has_lrn_pool_dropout():
     assert kinds.count("Conv2d") == 2
     convs = [m for m in CifarNet().modules() if isinstance(m, torch.nn.Conv2d)]
     assert all(c.kernel_size == (6, 6) and c.out_channels == 64 for c in convs)
+
+
+@pytest.mark.parametrize(
+    ("size", "shape"), [(9, (6, 64, 5, 4)), (4, (3, 10, 7, 7)), (5, (2, 3, 4))]
+)
+def test_local_response_norm_is_bit_identical_to_torch(size, shape):
+    """CIFARNET's faster LRN gives torch's bits, forward and backward (any window, 3-D inputs)."""
+    torch.manual_seed(size)
+    ours = LocalResponseNorm(size, alpha=0.01, beta=0.75, k=1.0)
+    ref = torch.nn.LocalResponseNorm(size, alpha=0.01, beta=0.75, k=1.0)
+    x = (torch.randn(shape) * 3).requires_grad_()
+    x_ref = x.detach().clone().requires_grad_()
+    y, y_ref = ours(x), ref(x_ref)
+    g = torch.randn_like(y)
+    y.backward(g)
+    y_ref.backward(g)
+    assert torch.equal(y, y_ref)
+    assert torch.equal(x.grad, x_ref.grad)
 
 
 # ------------------------------------------------------------------------------------- training
