@@ -8,12 +8,19 @@ Compares, in one run and with the same optimizer class (``beyondadam.optim.AMSGr
 - ``batched``: :func:`beyondadam.experiments.train_many` training ``--configs`` configurations at
   once as one batched model (per-configuration cost reported).
 
-``--protocol`` also times the whole paper protocol for both MNIST tasks at the default horizon
-(2 optimizers x 2 beta2 x 5 lr, then 5 seeds each) with the default local executor.
+Each time is the best of ``--repeat`` runs (a shared machine is noisy). ``--cifar-steps N``
+times N CIFARNET training steps (no evaluation) and prints its flops per step and a floor: the
+time of its convolution and matrix-product kernels alone, forward and backward, at the same
+thread count (CPU seconds are printed too: on a busy machine they are the steadier number).
+``--protocol`` also times
+the whole paper protocol for both MNIST tasks at the default horizon (2 optimizers x 2 beta2 x 5
+lr, then 5 seeds each) with the default local executor.
 
 Usage::
 
     BEYONDADAM_DATA=../shared/datasets python benchmarks/training.py [--steps 300] [--protocol]
+
+Run it with ``PYTHONPATH`` pointing at another checkout's ``src`` to compare two trees.
 """
 
 from __future__ import annotations
@@ -24,7 +31,9 @@ import tempfile
 import time
 
 import torch
+from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.flop_counter import FlopCounterMode
 
 from beyondadam.experiments import (
     RunConfig,
@@ -87,38 +96,98 @@ def batched(task: str, steps: int, n: int, data_dir: str | None) -> float:
     return (time.perf_counter() - t0) / steps / n
 
 
+def _best(fn, repeat: int) -> tuple[float, float]:
+    """Best wall and best CPU seconds of ``fn()`` over ``repeat`` calls (after one warm-up)."""
+    fn()
+    wall, cpu = [], []
+    for _ in range(repeat):
+        w0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        wall.append(time.perf_counter() - w0)
+        cpu.append(time.process_time() - c0)
+    return min(wall), min(cpu)
+
+
+def _layer_floor(layer: nn.Module, inp: torch.Tensor, first: bool) -> tuple[float, float]:
+    """Best wall and CPU seconds of ``layer``'s forward plus backward kernels on ``inp``."""
+    inp = inp.requires_grad_(not first)  # the first layer's input needs no gradient
+    out = layer(inp)
+    grad = torch.randn_like(out)
+    wants = [layer.weight, layer.bias] + ([] if first else [inp])
+    fw, fc = _best(lambda: layer(inp), 3)
+    bw, bc = _best(lambda: torch.autograd.grad(out, wants, grad, retain_graph=True), 3)
+    return fw + bw, fc + bc
+
+
+def cifar(data, steps: int) -> None:
+    """Print CIFARNET's training step (batch 128, AMSGrad), its flops and its kernel floor."""
+    task = get_task("cifarnet")
+    torch.manual_seed(0)
+    model = task.make_model()
+    opt = AMSGrad(model.parameters(), lr=HP["cifarnet"], betas=(0.9, 0.999))
+    x, y = task.preprocess(data.x_train[:128]), data.y_train[:128]
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        task.loss(model(x), y).backward()
+        opt.step()
+
+    wall, cpu = _best(step, steps)
+    with FlopCounterMode(display=False) as counter:
+        task.loss(model(x), y).backward()
+    flops = counter.get_total_flops()
+    # The floor: each conv / linear layer's kernels alone on its real input shape.
+    inputs: list[tuple[nn.Module, torch.Tensor]] = []
+    hooks = [
+        m.register_forward_hook(lambda m, a, _: inputs.append((m, a[0].detach())))
+        for m in model.modules()
+        if isinstance(m, nn.Conv2d | nn.Linear)
+    ]
+    model(x)
+    for h in hooks:
+        h.remove()
+    floor = [_layer_floor(m, inp, first=i == 0) for i, (m, inp) in enumerate(inputs)]
+    floor_wall, floor_cpu = sum(w for w, _ in floor), sum(c for _, c in floor)
+    print(f"\ncifarnet step (batch 128, AMSGrad, best of {steps}): {wall:.3f} s wall, "
+          f"{cpu:.3f} CPU s; {flops / 1e9:.2f} GFLOP/step (convolutions and matrix products) "
+          f"= {flops / wall / 1e9:.1f} GFLOP/s; floor (those kernels alone): "
+          f"{floor_wall:.3f} s wall, {floor_cpu:.3f} CPU s")  # fmt: skip
+
+
+def mnist(args: argparse.Namespace) -> None:
+    """Print the MNIST table: the DataLoader loop, ``train`` and the batched engine."""
+    data = load_dataset("mnist", args.data_dir)
+    print("| task | plain DataLoader loop (ms/step) | beyondadam train (ms/step) | speed-up "
+          f"| batched x{args.configs} (ms/step/config) | speed-up |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
+    for task in ("mnist-logreg", "mnist-mlp"):
+        plain_loop(task, 20, data)  # warm-up
+        p = min(plain_loop(task, args.steps, data) for _ in range(args.repeat))
+        le = min(lean_loop(task, args.steps, data) for _ in range(args.repeat))
+        b = min(batched(task, args.steps, args.configs, args.data_dir) for _ in range(args.repeat))
+        print(f"| {task} | {p * 1e3:.2f} | {le * 1e3:.2f} | {p / le:.1f}x | {b * 1e3:.2f} "
+              f"| {p / b:.1f}x |")  # fmt: skip
+
+
 def main() -> None:
     """Run the benchmark and print a Markdown table."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--configs", type=int, default=10)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3, help="best of N timings")
     ap.add_argument("--data-dir", default=os.environ.get("BEYONDADAM_DATA"))
     ap.add_argument("--protocol", action="store_true", help="also time the MNIST protocol")
     ap.add_argument("--cifar-steps", type=int, default=0, help="time N CIFARNET steps too")
+    ap.add_argument("--skip-mnist", action="store_true", help="only the CIFARNET/protocol parts")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    data = load_dataset("mnist", args.data_dir)
     print(f"torch {torch.__version__}, {args.threads} thread(s), {os.cpu_count()} cores, "
-          f"{args.steps} steps, batch 128, AMSGrad\n")  # fmt: skip
-    print("| task | plain DataLoader loop (ms/step) | beyondadam train (ms/step) | speed-up "
-          f"| batched x{args.configs} (ms/step/config) | speed-up |")  # fmt: skip
-    print("|---|---|---|---|---|---|")
-    for task in ("mnist-logreg", "mnist-mlp"):
-        plain_loop(task, 20, data)  # warm-up
-        p = plain_loop(task, args.steps, data)
-        le = lean_loop(task, args.steps, data)
-        b = batched(task, args.steps, args.configs, args.data_dir)
-        print(f"| {task} | {p * 1e3:.2f} | {le * 1e3:.2f} | {p / le:.1f}x | {b * 1e3:.2f} "
-              f"| {p / b:.1f}x |")  # fmt: skip
+          f"{args.steps} steps, batch 128, AMSGrad, best of {args.repeat}\n")  # fmt: skip
+    if not args.skip_mnist:
+        mnist(args)
     if args.cifar_steps:
-        cdata = load_dataset("cifar10", args.data_dir)
-        cfg = RunConfig.make("cifarnet", "amsgrad", {"lr": 1e-3}, steps=args.cifar_steps,
-                             eval_every=10**9)  # fmt: skip
-        res = train(cfg, cdata)
-        print(f"\ncifarnet: {res.wall_time / args.cifar_steps:.3f} s/step "
-              f"(beyondadam train, {args.threads} thread(s), incl. one eval on "
-              f"{len(cdata.y_test)} test images)")  # fmt: skip
+        cifar(load_dataset("cifar10", args.data_dir), args.cifar_steps)
     if args.protocol:
         with tempfile.TemporaryDirectory() as out:
             t0 = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -15,6 +16,7 @@ from beyondadam.cli import main as cli
 from beyondadam.experiments import (
     ResultStore,
     RunConfig,
+    compute_protocol,
     get_task,
     load_curves,
     load_dataset,
@@ -26,7 +28,15 @@ from beyondadam.experiments import (
     train,
 )
 from beyondadam.experiments import batched as engine
-from beyondadam.experiments.models import MLP, CifarNet, LogReg, count_parameters
+from beyondadam.experiments import stats as engine_stats
+from beyondadam.experiments.models import (
+    MLP,
+    CifarNet,
+    LocalResponseNorm,
+    LogReg,
+    count_parameters,
+)
+from beyondadam.experiments.stacked import StackedModel, stackable
 from tests.datasets import DATA, HAS_MNIST
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -86,6 +96,24 @@ def test_cifarnet_has_lrn_pool_dropout():
     assert all(c.kernel_size == (6, 6) and c.out_channels == 64 for c in convs)
 
 
+@pytest.mark.parametrize(
+    ("size", "shape"), [(9, (6, 64, 5, 4)), (4, (3, 10, 7, 7)), (5, (2, 3, 4))]
+)
+def test_local_response_norm_is_bit_identical_to_torch(size, shape):
+    """CIFARNET's faster LRN gives torch's bits, forward and backward (any window, 3-D inputs)."""
+    torch.manual_seed(size)
+    ours = LocalResponseNorm(size, alpha=0.01, beta=0.75, k=1.0)
+    ref = torch.nn.LocalResponseNorm(size, alpha=0.01, beta=0.75, k=1.0)
+    x = (torch.randn(shape) * 3).requires_grad_()
+    x_ref = x.detach().clone().requires_grad_()
+    y, y_ref = ours(x), ref(x_ref)
+    g = torch.randn_like(y)
+    y.backward(g)
+    y_ref.backward(g)
+    assert torch.equal(y, y_ref)
+    assert torch.equal(x.grad, x_ref.grad)
+
+
 # ------------------------------------------------------------------------------------- training
 
 
@@ -104,23 +132,30 @@ def test_short_run_lowers_loss_and_is_bit_identical(mnist, task):
     assert not np.array_equal(r1.train_loss, other.train_loss)
 
 
-def test_logreg_uses_inverse_sqrt_schedule(mnist, monkeypatch):
-    seen = []
-    import beyondadam.experiments.runner as runner_mod
+def test_both_engines_use_the_tasks_one_lr_rule(mnist, monkeypatch):
+    """lr_t = lr / sqrt(t) for logreg, constant for the MLP, from Task.scheduler in both engines."""
+    import beyondadam.experiments.tasks as tasks_mod
 
-    real = runner_mod.inverse_sqrt
+    seen = []
+    real = tasks_mod.inverse_sqrt
 
     def spy(opt):
         s = real(opt)
-        seen.append((opt, s))
+        seen.append(opt)
         return s
 
-    monkeypatch.setattr(runner_mod, "inverse_sqrt", spy)
+    monkeypatch.setattr(tasks_mod, "inverse_sqrt", spy)
     train(adam(steps=4, ev=4), mnist)
-    opt, _ = seen[0]
-    assert math.isclose(opt.param_groups[0]["lr"], 1e-2 / math.sqrt(5), rel_tol=1e-9)
+    assert len(seen) == 1
+    assert math.isclose(seen[0].param_groups[0]["lr"], 1e-2 / math.sqrt(5), rel_tol=1e-9)
     train(adam("mnist-mlp", steps=4, ev=4), mnist)
     assert len(seen) == 1  # the MLP keeps a constant lr
+    engine.train_batched([adam(steps=4, ev=4), adam(steps=4, ev=4, opt="amsgrad")], mnist)
+    assert len(seen) == 3  # one scheduler per optimizer class of the batch
+    for opt in seen[1:]:
+        assert all(math.isclose(g["lr"], 1e-2 / math.sqrt(5)) for g in opt.param_groups)
+    with pytest.raises(ValueError, match="lr_schedule must be one of"):
+        dataclasses.replace(get_task("mnist-mlp"), lr_schedule="cosine")
 
 
 @pytest.mark.parametrize("task", ["mnist-logreg", "mnist-mlp"])
@@ -176,6 +211,35 @@ def test_batched_engine_runs_any_optimizer(mnist):
 def test_cifarnet_falls_back_to_the_plain_loop():
     cfg = RunConfig.make("cifarnet", "adam", {"lr": 1e-3}, steps=1, eval_every=1)
     assert not engine.supports(cfg)
+    assert not stackable(CifarNet())
+    with pytest.raises(ValueError, match=r"model must be a sequence of nn\.Linear and nn\.ReLU"):
+        StackedModel(CifarNet())
+    torch.manual_seed(0)
+    before = torch.rand(3)
+    torch.manual_seed(0)
+    assert engine.supports(adam())  # asking does not draw from torch's RNG
+    assert torch.equal(torch.rand(3), before)
+
+
+@pytest.mark.parametrize("make", [LogReg, MLP])
+def test_stacked_model_is_the_module_itself(make):
+    """The batched engine's forward and gradients are those of the task's own nn.Module."""
+    torch.manual_seed(0)
+    models = [make() for _ in range(3)]
+    net, params = StackedModel(models[0]), StackedModel.stack(models)
+    x, y = torch.rand(16, 784), torch.randint(0, 10, (16,))
+    per_x = torch.rand(3, 16, 784)
+    for shared in (True, False):
+        loss, grads = net.loss_and_grads(params, x if shared else per_x, y)
+        for c, m in enumerate(models):
+            m.zero_grad()
+            xc = x if shared else per_x[c]
+            ref = torch.nn.functional.cross_entropy(m(xc), y)
+            ref.backward()
+            torch.testing.assert_close(net.logits(params, x)[c], m(x), rtol=1e-5, atol=1e-6)
+            torch.testing.assert_close(loss[c], ref.detach(), rtol=1e-5, atol=1e-6)
+            for g, p in zip(grads, m.parameters(), strict=True):
+                torch.testing.assert_close(g[c], p.grad, rtol=1e-4, atol=1e-6)
 
 
 def test_divergence_is_recorded_and_others_go_on(mnist, tmp_path):
@@ -241,9 +305,27 @@ def test_config_key_is_stable():
 def test_mean_ci95():
     m, lo, hi = mean_ci95(np.array([1.0, 2.0, 3.0]))
     assert m == 2.0
-    assert math.isclose(hi - m, 4.303 * 1.0 / math.sqrt(3), rel_tol=1e-6)
+    # scipy.stats.t.ppf(0.975, 2) = 4.302652729911275
+    assert math.isclose(hi - m, 4.302652729911275 / math.sqrt(3), rel_tol=1e-6)
     m, lo, hi = mean_ci95(np.array([[1.0, 5.0]]), axis=0)
     assert np.array_equal(lo, hi)
+
+
+def test_mean_ci95_matches_scipy_for_any_seed_count():
+    """One t-interval for experiments and reporting; no table that stops at 31 seeds."""
+    scipy_stats = pytest.importorskip("scipy.stats")
+    from beyondadam.reporting.stats import mean_band, t_quantile
+
+    rng = np.random.default_rng(0)
+    for n in (2, 3, 5, 12, 31, 32, 45):
+        v = rng.normal(size=(n, 3))
+        _, lo, hi = mean_ci95(v, axis=0)
+        want = scipy_stats.t.interval(0.95, n - 1, loc=v.mean(0), scale=scipy_stats.sem(v, axis=0))
+        np.testing.assert_allclose(lo, want[0], rtol=1e-6)
+        np.testing.assert_allclose(hi, want[1], rtol=1e-6)
+        band = mean_band(v[:, 0])
+        assert math.isclose(band.hi, float(hi[0]), rel_tol=1e-12)
+    assert t_quantile is engine_stats.t_quantile
 
 
 # -------------------------------------------------------------------------------------- protocol
@@ -283,6 +365,16 @@ def test_protocol_selects_by_criterion_and_reruns_seeds(mnist, tmp_path):
     )  # fmt: skip
     assert len(load_results(tmp_path)) == 12
     pd.testing.assert_frame_equal(again.summary, res.summary)
+
+
+def test_compute_protocol_returns_data_and_writes_only_the_store(mnist, tmp_path):
+    res = compute_protocol(
+        "mnist-logreg", ["adam"], lrs=[1e-2], beta2s=[0.999], seeds=2, steps=20, eval_every=20,
+        out_dir=tmp_path, data_dir=str(DATA), workers=1, threads=1, quiet=True,
+    )  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.sqlite"]
+    assert res.plots == []
+    assert res.train_curves("adam").shape == (2, 20)
 
 
 @pytest.mark.parametrize(

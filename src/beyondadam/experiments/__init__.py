@@ -17,25 +17,35 @@ The API a report (or ``beyondadam reproduce``) calls::
     plot_training_loss(res, "out/logreg.png")   # or .svg
     load_results("out"), load_curves("out")     # pandas DataFrames of the result store
 
-Lower level: :func:`train` (one :class:`RunConfig`, the reference loop with the real optimizer
-class), :func:`train_many` (batched engine for MNIST tasks), :func:`run_configs` (any list of
-configs through an executor into the store), :class:`ResultStore` (SQLite, CSV/Parquet export),
-:func:`load_mnist` / :func:`load_cifar10` (verified loaders; :class:`DataError` on bad files).
+Lower level: :func:`compute_protocol` (the protocol as data, writing nothing but the store) and
+:func:`write_protocol_files` (its tables and figures), :func:`train` (one :class:`RunConfig`, the
+reference loop with the real optimizer class), :func:`train_many` (batched engine for the
+tasks whose model stacks: the MNIST ones), :func:`run_configs` (any list of configs through an
+executor into the store), :class:`ResultStore` (SQLite, CSV/Parquet export), :func:`load_mnist` /
+:func:`load_cifar10` (verified loaders; :class:`DataError` on bad files), :func:`mean_ci95` and
+:func:`t_quantile` (the statistics shared with :mod:`beyondadam.reporting`).
+
+Layers, each importing only those before it: ``stats``, ``data``, ``models``, ``optimizers``,
+``tasks``; ``runs`` (the run types); ``stacked`` and ``batched`` (the batched engine), ``runner``
+(the plain loop and :func:`train_many`); ``executors``, ``store``; ``protocol`` (data);
+``plots``; ``outputs`` (files).
 """
 
 from __future__ import annotations
 
 from beyondadam.experiments.data import DataError, Dataset, load_cifar10, load_dataset, load_mnist
 from beyondadam.experiments.executors import ExecutorError, make_executor
+from beyondadam.experiments.outputs import run_protocol, write_protocol_files
 from beyondadam.experiments.plots import plot_training_loss
 from beyondadam.experiments.protocol import (
     DEFAULT_OPTIMIZERS,
     ProtocolResult,
-    mean_ci95,
+    compute_protocol,
     run_configs,
-    run_protocol,
 )
-from beyondadam.experiments.runner import RunConfig, RunResult, train, train_many
+from beyondadam.experiments.runner import train, train_many
+from beyondadam.experiments.runs import RunConfig, RunResult
+from beyondadam.experiments.stats import mean_ci95, t_quantile
 from beyondadam.experiments.store import ResultStore, load_curves, load_results
 from beyondadam.experiments.tasks import TASKS, Task, get_task
 
@@ -50,6 +60,7 @@ __all__ = [
     "RunConfig",
     "RunResult",
     "Task",
+    "compute_protocol",
     "get_task",
     "load_cifar10",
     "load_curves",
@@ -61,6 +72,8 @@ __all__ = [
     "plot_training_loss",
     "run_configs",
     "run_protocol",
+    "t_quantile",
     "train",
     "train_many",
+    "write_protocol_files",
 ]

@@ -15,7 +15,9 @@ from multiprocessing import get_context
 
 import torch
 
-from beyondadam.experiments.runner import RunConfig, RunResult, train_many
+from beyondadam.experiments.batched import group_key, supports
+from beyondadam.experiments.runner import train_many
+from beyondadam.experiments.runs import RunConfig, RunResult
 
 __all__ = ["EXECUTORS", "Executor", "ExecutorError", "make_executor", "run_unit", "split_units"]
 
@@ -39,13 +41,11 @@ def split_units(cfgs: list[RunConfig], workers: int, max_batch: int = 10) -> lis
     Batchable configs are grouped (at most ``max_batch`` per unit, spread over ``workers``); the
     others get one unit each.
     """
-    from beyondadam.experiments.batched import supports
-
     groups: dict[tuple[str, int, int, int], list[RunConfig]] = {}
     units: list[list[RunConfig]] = []
     for c in cfgs:
         if supports(c):
-            groups.setdefault((c.task, c.steps, c.eval_every, c.batch_size), []).append(c)
+            groups.setdefault(group_key(c), []).append(c)
         else:
             units.append([c])
     for group in groups.values():

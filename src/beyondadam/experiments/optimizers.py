@@ -18,7 +18,6 @@ __all__ = [
     "as_kwargs",
     "build_optimizer",
     "hparam_grid",
-    "inverse_sqrt",
     "registry",
     "validate_hparams",
 ]
@@ -85,10 +84,3 @@ def hparam_grid(
         else:
             grid.append({"lr": float(lr)})
     return grid
-
-
-def inverse_sqrt(optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LRScheduler:
-    """lr_t = lr / sqrt(t) (``beyondadam.schedules.inverse_sqrt``); step after each opt.step()."""
-    from beyondadam.schedules import inverse_sqrt as sched
-
-    return sched(optimizer)

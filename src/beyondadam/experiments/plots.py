@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from beyondadam.experiments.protocol import mean_ci95
-
-if TYPE_CHECKING:
-    from beyondadam.experiments.protocol import ProtocolResult
+from beyondadam.experiments.protocol import ProtocolResult
+from beyondadam.experiments.stats import mean_ci95
 
 __all__ = ["plot_training_loss", "smooth"]
 

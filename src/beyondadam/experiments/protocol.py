@@ -1,17 +1,17 @@
-"""Sweeps and the paper's tuning protocol.
+"""Sweeps and the paper's tuning protocol, as data (no files but the result store).
 
 :func:`run_configs` runs any list of configurations through an executor into the result store,
-skipping those already stored. :func:`run_protocol` is the paper's protocol for one task: a grid
-search over lr x beta2 (beta1 = 0.9) per optimizer with one seed, selection of the best
+skipping those already stored. :func:`compute_protocol` is the paper's protocol for one task: a
+grid search over lr x beta2 (beta1 = 0.9) per optimizer with one seed, selection of the best
 configuration by the final training loss (mean over the last ``select_last_frac`` of the
 iterations), then that configuration rerun with ``seeds`` seeds; curves are summarised as mean
-and 95% band.
+and 95% band (:func:`~beyondadam.experiments.stats.mean_ci95`). It returns a
+:class:`ProtocolResult`; :func:`beyondadam.experiments.outputs.run_protocol` adds its files.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,33 +24,20 @@ from tqdm.auto import tqdm
 from beyondadam.experiments.data import load_dataset
 from beyondadam.experiments.executors import Executor, make_executor, split_units
 from beyondadam.experiments.optimizers import hparam_grid
-from beyondadam.experiments.runner import RunConfig, RunResult, validate_config
+from beyondadam.experiments.runs import RunConfig, RunResult, validate_config
+from beyondadam.experiments.stats import mean_ci95
 from beyondadam.experiments.store import ResultStore
 from beyondadam.experiments.tasks import get_task
 
-__all__ = ["DEFAULT_OPTIMIZERS", "ProtocolResult", "mean_ci95", "run_configs", "run_protocol"]
+__all__ = [
+    "DEFAULT_OPTIMIZERS",
+    "ProtocolResult",
+    "compute_protocol",
+    "mean_ci95",
+    "run_configs",
+]
 
 DEFAULT_OPTIMIZERS = ("adam", "amsgrad")
-
-# two-sided 97.5% quantiles of Student's t, df = 1..30
-_T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-         2.060, 2.056, 2.052, 2.048, 2.045, 2.042]  # fmt: skip
-
-
-def mean_ci95(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and Student-t 95% confidence band (low, high) of ``values`` along ``axis``.
-
-    With a single value the band collapses to the mean.
-    """
-    v = np.asarray(values, dtype=np.float64)
-    n = v.shape[axis]
-    mean = v.mean(axis=axis)
-    if n < 2:
-        return mean, mean, mean
-    t = _T975[n - 2] if n - 1 <= len(_T975) else 1.96
-    half = t * v.std(axis=axis, ddof=1) / math.sqrt(n)
-    return mean, mean - half, mean + half
 
 
 def run_configs(
@@ -108,7 +95,9 @@ class ProtocolResult:
             95% band over seeds, test loss and accuracy (mean and band), diverged count, test note.
         test_note: which test set was used (e.g. "test: first 1,000 official test images").
         wall_time: seconds for the whole protocol (including skipped, already stored runs).
-        out_dir: where the result store (and plots) live.
+        out_dir: where the result store (and the files of ``run_protocol``) live.
+        select_last_frac: the selection criterion's window (fraction of the iterations).
+        plots: the figures ``run_protocol`` wrote (empty until then).
 
     """
 
@@ -155,7 +144,7 @@ def _grid_row(r: RunResult, last_frac: float) -> dict:
     }
 
 
-def run_protocol(
+def compute_protocol(
     task: str,
     optimizers: Sequence[str] = DEFAULT_OPTIMIZERS,
     *,
@@ -175,14 +164,12 @@ def run_protocol(
     max_batch: int = 10,
     threads: int | None = None,
     quiet: bool = False,
-    plot: bool = True,
 ) -> ProtocolResult:
     """Run the paper's protocol for ``task`` (see the module docstring); resumable.
 
     Every input is checked (task, optimizers, grid values, seeds, data files, scheduler) before
     any training starts. ``select_last_frac`` in (0, 1] is the selection criterion's window.
-    Results go to ``out_dir/results.sqlite``; with ``plot`` the training-loss figure is written to
-    ``out_dir/<task>_train_loss.png`` and ``.svg``.
+    Runs go to (and are resumed from) ``out_dir/results.sqlite``; no other file is written.
     """
     t0 = time.perf_counter()
     spec = get_task(task)
@@ -243,7 +230,7 @@ def run_protocol(
             ex.close()
     runs = {opt: [seed_res[c.key] for c in cs] for opt, cs in seed_cfgs.items()}
     summary = _summary(runs, selected, optimizers, select_last_frac, data.test_note)
-    result = ProtocolResult(
+    return ProtocolResult(
         task=task,
         selected=selected,
         grid=grid,
@@ -254,17 +241,6 @@ def run_protocol(
         out_dir=Path(out_dir),
         select_last_frac=select_last_frac,
     )
-    out = Path(out_dir)
-    grid.to_csv(out / f"{task}_grid.csv", index=False)
-    summary.to_csv(out / f"{task}_summary.csv", index=False)
-    (out / f"{task}_protocol.json").write_text(json.dumps(result.to_json(), indent=2))
-    if plot:
-        from beyondadam.experiments.plots import plot_training_loss
-
-        result.plots = [
-            plot_training_loss(result, out / f"{task}_train_loss.{e}") for e in ("png", "svg")
-        ]
-    return result
 
 
 def _summary(runs, selected, optimizers, last_frac, test_note) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from beyondadam.experiments.runner import RunConfig, RunResult
+from beyondadam.experiments.runs import RunConfig, RunResult
 
 __all__ = ["DB_NAME", "ResultStore", "load_curves", "load_results"]
 

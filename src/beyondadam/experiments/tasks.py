@@ -14,8 +14,12 @@ import torch
 from torch import nn
 
 from beyondadam.experiments.models import MLP, CifarNet, LogReg
+from beyondadam.schedules import inverse_sqrt
 
-__all__ = ["TASKS", "Task", "get_task"]
+__all__ = ["LR_SCHEDULES", "TASKS", "Task", "get_task"]
+
+#: the step-size rules a task may name (see :meth:`Task.scheduler`).
+LR_SCHEDULES = ("inverse_sqrt", "constant")
 
 _CIFAR_MEAN = torch.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1)
 _CIFAR_STD = torch.tensor([0.2470, 0.2435, 0.2616]).view(1, 3, 1, 1)
@@ -62,9 +66,23 @@ class Task:
     params: int = 0
     description: str = ""
 
+    def __post_init__(self) -> None:
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+
     def loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Mean cross-entropy."""
         return nn.functional.cross_entropy(logits, target)
+
+    def scheduler(
+        self, optimizer: torch.optim.Optimizer
+    ) -> torch.optim.lr_scheduler.LRScheduler | None:
+        """The task's step-size rule for ``optimizer`` (``None``: constant lr).
+
+        The one lr rule of both engines: step it after each ``optimizer.step()``; with
+        ``"inverse_sqrt"`` it is :func:`beyondadam.schedules.inverse_sqrt` (lr_t = lr / sqrt(t)).
+        """
+        return inverse_sqrt(optimizer) if self.lr_schedule == "inverse_sqrt" else None
 
 
 TASKS: dict[str, Task] = {
