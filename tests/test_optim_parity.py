@@ -88,3 +88,30 @@ def test_sparse_gradients_rejected_elsewhere(entry):
 def test_catalog_has_the_ten_paper_era_optimizers():
     paper = {"sgd", "momentum", "nag", "adagrad", "rmsprop", "adadelta", "adam", "nadam"}
     assert paper | {"amsgrad", "adamnc"} <= set(CATALOG)
+
+
+FUSED = [e for e in ENTRIES if e.fused]
+
+
+@pytest.mark.parametrize("entry", FUSED, ids=[e.key for e in FUSED])
+@pytest.mark.parametrize("fused", [None, True], ids=["auto", "fused"])
+def test_non_contiguous_parameters_and_gradients_give_the_reference_step(entry, fused):
+    """torch's CPU fused kernels mishandle non-contiguous tensors; we must not inherit that."""
+    kwargs = dict(entry.variants[0])
+    torch.manual_seed(0)
+    base = torch.randn(4, 6, 5)
+    grads = [torch.randn(4, 5, 6).transpose(1, 2) for _ in range(3)]  # non-contiguous
+    outs = []
+    for switch in ({"fused": fused}, {"foreach": False}):
+        whole = base.clone()
+        params = [whole[c] for c in range(2)] + [whole.transpose(1, 2)[2]]  # views, one strided
+        for p in params:
+            p.requires_grad_()
+        opt = entry.cls([{"params": [p]} for p in params], **kwargs, **switch)
+        for g in grads:
+            for c, p in enumerate(params):
+                p.grad = g[c] if c < 2 else g[c].t()
+            opt.step()
+        outs.append([p.detach().clone() for p in params])
+    for a, b in zip(*outs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)

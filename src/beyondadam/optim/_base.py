@@ -196,6 +196,9 @@ class BeyondOptimizer(torch.optim.Optimizer):
             gs = [grads[i] for i in idx]
             ss = [states[i] for i in idx]
             if path == "fused":
+                # The same memory-order assumption holds for gradients (a transposed gradient
+                # gives a wrong step): hand the kernel a contiguous copy where needed.
+                gs = [g.contiguous() for g in gs]
                 self._fused(group, t, ps, gs, ss)
             else:
                 gs = self._gradient(group, ps, gs, foreach=path == "foreach")
@@ -214,13 +217,18 @@ class BeyondOptimizer(torch.optim.Optimizer):
                 )
             return "single"
         fused = group.get("fused")
+        # torch's fused kernels walk each tensor's memory in order and give wrong results for a
+        # parameter that is not contiguous (measured with torch 2.13 on CPU), so such a bucket
+        # takes the multi-tensor path, which computes the same update.
+        contiguous = all(p.is_contiguous() for p in params)
         if fused:
-            return "fused"
+            return "fused" if contiguous else "foreach"
         if group["foreach"] is not None:
             return "foreach" if group["foreach"] else "single"
         if (
             fused is None
             and self._fused_supported(group)
+            and contiguous
             and all(_fused_device_ok(p) for p in params)
         ):
             return "fused"
