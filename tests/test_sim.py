@@ -274,7 +274,7 @@ def test_cli_commands(tmp_path):
     assert "AMSGrad\tbeta2=0.9\tC with x_T > 0: none" in res.output
     res = runner.invoke(main, ["synthetic", "--steps", "0", "--quiet", "--out", str(out)])
     assert res.exit_code != 0
-    assert "horizon must be an integer >= 1" in res.output
+    assert "Invalid value for '--steps'" in res.output
     res = runner.invoke(main, ["atlas", "--lr", "nan", "--quiet", "--out", str(out)])
     assert res.exit_code != 0
-    assert "lr must be" in res.output
+    assert "Invalid value for '--lr'" in res.output

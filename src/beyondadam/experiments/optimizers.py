@@ -1,18 +1,21 @@
-"""The bridge from experiment configurations to :mod:`beyondadam.optim`.
+"""The bridge from experiment configurations to the optimizer catalog (:mod:`beyondadam.optim`).
 
 Configurations carry hyperparameters as a plain dict of constructor keyword arguments
-(``{"lr": 1e-3, "betas": [0.9, 0.999]}``); this module builds optimizers from the registry,
-validates hyperparameters before any training, and expands the protocol's grid per optimizer.
+(``{"lr": 1e-3, "betas": [0.9, 0.999]}``); this module builds optimizers from the catalog,
+validates hyperparameters with the classes' own checks before any training, and expands the
+protocol's grid per optimizer from the hyperparameters each one has.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
+
+from beyondadam.optim import OPTIMIZERS
+from beyondadam.optim.catalog import get
 
 __all__ = [
     "as_kwargs",
@@ -25,16 +28,7 @@ __all__ = [
 
 def registry() -> dict[str, type[torch.optim.Optimizer]]:
     """The optimizers by lowercase name (``beyondadam.optim.OPTIMIZERS``)."""
-    from beyondadam.optim import OPTIMIZERS
-
     return dict(OPTIMIZERS)
-
-
-def _cls(name: str) -> type[torch.optim.Optimizer]:
-    reg = registry()
-    if name not in reg:
-        raise ValueError(f"optimizer must be one of {sorted(reg)}, got {name!r}")
-    return reg[name]
 
 
 def as_kwargs(stored: dict[str, Any]) -> dict[str, Any]:
@@ -46,22 +40,21 @@ def build_optimizer(
     name: str, params: Iterable[torch.nn.Parameter], hparams: dict[str, Any]
 ) -> torch.optim.Optimizer:
     """Construct optimizer ``name`` over ``params`` with keyword arguments ``hparams``."""
-    return _cls(name)(params, **as_kwargs(hparams))
+    return get(name).cls(params, **as_kwargs(hparams))
 
 
 def validate_hparams(name: str, hparams: dict[str, Any]) -> None:
-    """Raise ValueError (naming the parameter) if ``name`` rejects ``hparams``."""
-    cls = _cls(name)
-    sig = inspect.signature(cls)
-    unknown = [k for k in hparams if k not in sig.parameters]
-    if unknown:
-        allowed = [p for p in sig.parameters if p != "params"]
-        raise ValueError(f"{name} takes no hyperparameter {unknown[0]!r}; it takes {allowed}")
+    """Raise ValueError (naming the parameter) if ``name`` rejects ``hparams``.
+
+    The checks are the class's own (:meth:`beyondadam.optim.Entry.validate`); training also
+    needs a finite ``lr > 0``.
+    """
+    entry = get(name)
     lr = hparams.get("lr", 1.0)
     if not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
     try:
-        cls([torch.nn.Parameter(torch.zeros(1))], **as_kwargs(hparams))
+        entry.validate(as_kwargs(hparams))
     except (ValueError, TypeError) as exc:
         raise ValueError(f"invalid hyperparameters for {name}: {exc}") from exc
 
@@ -72,14 +65,14 @@ def hparam_grid(
     """The protocol's grid for one optimizer: lr x beta2 (beta1 fixed) where the optimizer has them.
 
     Optimizers with ``betas`` get ``betas=[beta1, beta2]`` for each beta2; those with ``beta1``
-    (AdamNC) get ``beta1``; others (SGD, AdaGrad, ...) only ``lr``.
+    (AdamNC, NosAdam) get ``beta1``; others (SGD, AdaGrad, ...) only ``lr``.
     """
-    sig = inspect.signature(_cls(name)).parameters
+    names = get(name).hyperparameters()
     grid: list[dict[str, Any]] = []
     for lr in lrs:
-        if "betas" in sig:
+        if "betas" in names:
             grid += [{"lr": float(lr), "betas": [float(beta1), float(b2)]} for b2 in beta2s]
-        elif "beta1" in sig:
+        elif "beta1" in names:
             grid.append({"lr": float(lr), "beta1": float(beta1)})
         else:
             grid.append({"lr": float(lr)})
