@@ -120,16 +120,9 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 GRAPH = _graph()
-LATER = pytest.mark.xfail(reason="fixed in the reporting/CLI refactor", strict=False)
 
 
-@pytest.mark.parametrize(
-    "layer",
-    [
-        pytest.param(name or "top-level", marks=LATER if name in ("reporting", "cli") else ())
-        for name in LAYERS
-    ],
-)
+@pytest.mark.parametrize("layer", [name or "top-level" for name in LAYERS])
 def test_layer_has_no_cycle_and_no_upward_import(layer):
     name = "" if layer == "top-level" else layer
     mine = {m for m in GRAPH if m != ENTRY_POINT and _layer(m) == name}
