@@ -183,8 +183,11 @@ def _commit(
     center: torch.Tensor | float,
     radius: float,
     dist: Callable[[torch.Tensor], torch.Tensor],
+    place: Callable[[torch.Tensor], object] | None = None,
 ) -> None:
     """Write ``center + d`` into ``x``; shrink ``d`` until ``dist(x - center) <= radius``.
+
+    ``place(d)``, if given, writes ``d`` into ``x`` instead (a zero center; e.g. a scatter).
 
     ``d`` and ``center`` are in the working precision and ``dist`` measures in it.  Rounding
     in the solver, in ``center + d`` or in the cast to ``x.dtype`` may put the written point a
@@ -200,7 +203,10 @@ def _commit(
     # Unit roundoff: rounding ``center + d`` moves it by at most ``rel * |center + d|``.
     rel = 0.5 * max(torch.finfo(work).eps, torch.finfo(x.dtype).eps)
     for attempt in range(_COMMIT_TRIES):
-        x.copy_(d if origin else center + d)
+        if place is not None:
+            place(d)
+        else:
+            x.copy_(d if origin else center + d)
         norm = float(dist(x if origin else x.to(work) - center))
         if norm <= radius or attempt == _COMMIT_TRIES - 1:
             return
@@ -494,7 +500,8 @@ class L1Ball(Constraint):
         r = self.radius
 
         def dist(v: torch.Tensor) -> torch.Tensor:
-            return torch.linalg.vector_norm(v, ord=1, dtype=work)
+            # The same sum as ``contains`` (the order of a long sum changes its last bits).
+            return v.to(work).abs().sum()
 
         norm1 = float(dist(x))
         if not math.isfinite(norm1):
@@ -536,14 +543,17 @@ class L1Ball(Constraint):
         if idx is None:
             _commit(x, y.view(x.shape), 0.0, r, dist)
             return
-        kept = torch.empty_like(y, dtype=x.dtype)
-        _commit(kept, y, 0.0, r, dist)
-        if x.is_contiguous():
-            x.zero_().view(-1)[idx] = kept
-        else:
-            full = torch.zeros(x.numel(), dtype=x.dtype, device=x.device)
-            full[idx] = kept
-            x.copy_(full.view(x.shape))
+
+        def scatter(values: torch.Tensor) -> None:
+            # Only the screened coordinates can be nonzero: write them into a zeroed x.
+            if x.is_contiguous():
+                x.zero_().view(-1)[idx] = values.to(x.dtype)
+            else:
+                full = torch.zeros(x.numel(), dtype=x.dtype, device=x.device)
+                full[idx] = values.to(x.dtype)
+                x.copy_(full.view(x.shape))
+
+        _commit(x, y, 0.0, r, dist, place=scatter)
 
 
 def _l1_screen(
