@@ -401,16 +401,17 @@ class L2Ball(Constraint):
         if r == 0.0:
             x.copy_(torch.zeros_like(x, dtype=work) + c)
             return
-        if z is None:
-            z = x.to(work)
         if weight is None or weight.low == weight.high:  # Euclidean: a rescaling
-            _commit(x, z * (r / nz), c, r, dist)
+            _commit(x, (x.to(work) if z is None else z) * (r / nz), c, r, dist)
             return
         tol = max(_EPS64, torch.finfo(x.dtype).eps * 1e-6)
-        _commit(x, _weighted_l2(z, weight, r, nz, tol), c, r, dist)
+        # z = x itself when the center is 0: the solver's first product reads it directly.
+        _commit(x, _weighted_l2(x if z is None else z, weight, r, nz, tol, work), c, r, dist)
 
 
-def _weighted_l2(z: torch.Tensor, weight: _Weight, r: float, nz: float, tol: float) -> torch.Tensor:
+def _weighted_l2(
+    z: torch.Tensor, weight: _Weight, r: float, nz: float, tol: float, work: torch.dtype
+) -> torch.Tensor:
     """``d = a z / (a + mu)`` with ``||d|| = r``: the weighted projection of ``z`` on the ball.
 
     ``phi(mu) = ||d(mu)||^2`` is convex and decreasing; ``psi = phi^(-1/2)`` is increasing,
@@ -421,14 +422,14 @@ def _weighted_l2(z: torch.Tensor, weight: _Weight, r: float, nz: float, tol: flo
     (quadratic convergence), is below ``tol`` relative, so no pass is spent confirming it.
     A bracket ``[lo, hi]`` catches rounding (bisection if a step leaves it).
     """
-    a = weight.a.to(z.dtype)
+    a = weight.a.to(work)
     a_min, a_max = weight.low, weight.high
     scale = 1.0
     if not (1e-100 < nz < 1e100 and 1e-100 < a_min and a_max < 1e100):
         # Keep squares away from overflow and underflow; d is invariant to scaling a.
-        z, scale, r, nz = z / nz, nz, r / nz, 1.0
+        z, scale, r, nz = z.to(work) / nz, nz, r / nz, 1.0
         a, a_min, a_max = a / a_max, a_min / a_max, 1.0
-    w = (a * z).reshape(-1)
+    w = torch.mul(a, z).reshape(-1)  # in ``work`` precision whatever the dtype of z
     a = a.reshape(-1)
     growth = nz / r - 1.0
     lo, hi = a_min * growth, a_max * growth  # phi(lo) >= r^2 >= phi(hi)
@@ -458,7 +459,7 @@ def _weighted_l2(z: torch.Tensor, weight: _Weight, r: float, nz: float, tol: flo
         prev = step
     torch.add(a, mu, out=d)
     torch.div(w, d, out=t)
-    t = t.view_as(z)
+    t = t.view(z.shape)
     return t * scale if scale != 1.0 else t
 
 
