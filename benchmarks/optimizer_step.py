@@ -13,8 +13,9 @@ the best of ``--repeats`` steps, since the best is the least disturbed on a shar
 For every row: the bytes a step must move (each parameter and state tensor read and written, the
 gradient read; a projection must also read the parameter and the preconditioner's source once
 more and write the parameter), the floor those bytes take at the machine's in-place update
-bandwidth (``x.mul_(s)``, measured first), and the ratio to the row's reference.  The script only
-uses the public optimizers, so it also times an older tree (``PYTHONPATH=old/src``).
+bandwidth (``x.mul_(s)``, timed in the same rounds), and the ratio to the row's reference.
+The script only uses the public optimizers, so it also times an older tree
+(``PYTHONPATH=old/src``).
 
     python benchmarks/optimizer_step.py [--tensors 64] [--numel 160000] [--repeats 10]
         [--tables adam,constraints,sgd] [--threads 1]
@@ -60,28 +61,6 @@ def _cpu_name() -> str:
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     return platform.processor() or platform.machine()
-
-
-def bandwidths(numel: int, device: torch.device, repeats: int) -> tuple[float, float]:
-    """Best GB/s of a large copy and of a large in-place update, counting 8 bytes an element.
-
-    A copy writes to memory it did not read, which CPUs first read for ownership, so it moves
-    more bytes than it counts; an in-place update (``x.mul_(s)``) does not, and is the pattern
-    of an optimizer step (every written buffer is also read). Its rate is the floor's yardstick.
-    """
-    src = torch.randn(numel, device=device)
-    dst = torch.empty_like(src)
-    rates = []
-    for op in (lambda: dst.copy_(src), lambda: src.mul_(1.0000001)):
-        best = float("inf")
-        for _ in range(repeats):
-            _sync(device)
-            t0 = time.perf_counter()
-            op()
-            _sync(device)
-            best = min(best, time.perf_counter() - t0)
-        rates.append(2 * src.element_size() * numel / best / 1e9)
-    return rates[0], rates[1]
 
 
 def build(make: Make, tensors: int, numel: int, device: torch.device) -> torch.optim.Optimizer:
@@ -167,15 +146,30 @@ TABLES = {"adam": adam_rows, "constraints": constraint_rows, "sgd": sgd_rows}
 
 
 def run_table(
-    rows: list[Row], tensors: int, numel: int, device: torch.device, repeats: int, bw: float
+    rows: list[Row], tensors: int, numel: int, device: torch.device, repeats: int
 ) -> None:
-    """Time ``rows`` round-robin and print one markdown table."""
+    """Time ``rows`` round-robin with the bandwidth probe and print one markdown table.
+
+    The probe is an in-place update of a parameter-sized tensor (``x.mul_(s)``: every byte read
+    is written back, the access pattern of an optimizer step; a copy would also read its
+    destination for ownership and move more than it counts).  It runs in every round, so it
+    sees the same background load as the rows it is the floor of.
+    """
     n = tensors * numel
     built = [build(row.make, tensors, numel, device) for row in rows]
+    probe = torch.randn(n, device=device)
     best = [float("inf")] * len(rows)
+    best_probe = float("inf")
     for _ in range(repeats):
+        _sync(device)
+        t0 = time.perf_counter()
+        probe.mul_(1.0000001)
+        _sync(device)
+        best_probe = min(best_probe, time.perf_counter() - t0)
         for i, opt in enumerate(built):
             best[i] = min(best[i], time_step(opt, device))
+    bw = 2 * 4 * n / best_probe / 1e9
+    print(f"in-place update bandwidth (the floor's yardstick): {bw:.1f} GB/s\n")
     by_label = {row.label: t for row, t in zip(rows, best, strict=True)}
     print("| step | best ms | Mparams/s | bytes/step MB | floor ms | x floor | vs reference |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -217,17 +211,13 @@ def main() -> None:
     if unknown:
         parser.error(f"--tables: unknown table {unknown[0]!r}; choose from {', '.join(TABLES)}")
 
-    copy_bw, bw = bandwidths(n, device, max(args.repeats, 5))
     print(f"machine: {_cpu_name()}, {torch.get_num_threads()} torch threads")
     print(f"device: {device}, torch {torch.__version__}, beyondadam from {bo.__file__}")
     print(f"params: {args.tensors} x {args.numel:,} float32 = {n / 1e6:.2f} M")
-    print(
-        f"copy bandwidth: {copy_bw:.1f} GB/s; in-place update bandwidth (the floor): {bw:.1f} GB/s"
-    )
     print(f"best of {args.repeats} steps per row, rows timed round-robin\n")
     for name in tables:
         print(f"## {name}\n")
-        run_table(TABLES[name](), args.tensors, args.numel, device, args.repeats, bw)
+        run_table(TABLES[name](), args.tensors, args.numel, device, args.repeats)
 
 
 if __name__ == "__main__":

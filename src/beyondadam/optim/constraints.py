@@ -34,24 +34,16 @@ import abc
 import functools
 import math
 import numbers
-from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import torch
 
+from beyondadam.optim._projection import EPS64, Weight, commit, project_l1, weighted_l2
+
 __all__ = ["Box", "Constraint", "L1Ball", "L2Ball", "constraint_from_spec"]
 
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
-
-# Cap on Newton steps (a handful are needed; bisection takes over if rounding misleads them).
-_NEWTON_MAX_STEPS = 200
-_EPS64 = float(torch.finfo(torch.float64).eps)
-# L1Ball: sample size for screening, and screening rounds before taking every coordinate.
-_SAMPLE = 2048
-_SCREEN_TRIES = 4
-# Attempts at making the rounded result feasible before giving up (best effort).
-_COMMIT_TRIES = 8
 
 
 def _fmt(value: float) -> str:
@@ -87,16 +79,7 @@ def _check_x(owner: str, x: object) -> torch.Tensor:
     return x
 
 
-@dataclass(frozen=True)
-class _Weight:
-    """Validated diagonal weights and their range (measured once, reused by the solvers)."""
-
-    a: torch.Tensor
-    low: float
-    high: float
-
-
-def _check_weight(owner: str, weight: object, x: torch.Tensor) -> _Weight | None:
+def _check_weight(owner: str, weight: object, x: torch.Tensor) -> Weight | None:
     """Validate the diagonal weights: same shape as ``x``, finite and strictly positive."""
     if weight is None:
         return None
@@ -112,7 +95,7 @@ def _check_weight(owner: str, weight: object, x: torch.Tensor) -> _Weight | None
             f"got weight {tuple(weight.shape)} for x {tuple(x.shape)}"
         )
     if weight.numel() == 0:
-        return _Weight(weight, 1.0, 1.0)
+        return Weight(weight, 1.0, 1.0)
     # One pass for the whole check: NaN propagates into both extremes and fails both tests.
     low, high = torch.stack(torch.aminmax(weight)).to(torch.float64).tolist()
     if not (low > 0 and high < math.inf):
@@ -120,7 +103,7 @@ def _check_weight(owner: str, weight: object, x: torch.Tensor) -> _Weight | None
             f"{owner}: weight must be finite and strictly positive (> 0) everywhere; "
             f"it defines the norm ||A^(1/2) (y - x)|| with A = diag(weight)"
         )
-    return _Weight(weight, low, high)
+    return Weight(weight, low, high)
 
 
 class Constraint(abc.ABC):
@@ -162,7 +145,7 @@ class Constraint(abc.ABC):
         return self.project_(x.detach().clone(), weight)
 
     @abc.abstractmethod
-    def _project_(self, x: torch.Tensor, weight: _Weight | None) -> None:
+    def _project_(self, x: torch.Tensor, weight: Weight | None) -> None:
         """Project ``x`` in place; arguments are already validated and ``x`` is non-empty."""
 
     @abc.abstractmethod
@@ -175,43 +158,6 @@ class Constraint(abc.ABC):
 
         :func:`constraint_from_spec` rebuilds it; optimizers store this in their state_dict.
         """
-
-
-def _commit(
-    x: torch.Tensor,
-    d: torch.Tensor,
-    center: torch.Tensor | float,
-    radius: float,
-    dist: Callable[[torch.Tensor], torch.Tensor],
-    place: Callable[[torch.Tensor], object] | None = None,
-) -> None:
-    """Write ``center + d`` into ``x``; shrink ``d`` until ``dist(x - center) <= radius``.
-
-    ``place(d)``, if given, writes ``d`` into ``x`` instead (a zero center; e.g. a scatter).
-
-    ``d`` and ``center`` are in the working precision and ``dist`` measures in it.  Rounding
-    in the solver, in ``center + d`` or in the cast to ``x.dtype`` may put the written point a
-    few ulps outside the set.  Each retry shrinks ``d`` to the radius minus a margin of one
-    unit of roundoff of the written point (its rounding error, which is relative to
-    ``|center + d|``, not to ``|d|``), doubling the margin at every retry.  If the set
-    contains no representable point near the solution the last attempt is kept; it is within
-    rounding of the set.
-    """
-    work = d.dtype
-    # A zero center costs no pass: write d, measure x itself.
-    origin = isinstance(center, float) and center == 0.0
-    # Unit roundoff: rounding ``center + d`` moves it by at most ``rel * |center + d|``.
-    rel = 0.5 * max(torch.finfo(work).eps, torch.finfo(x.dtype).eps)
-    for attempt in range(_COMMIT_TRIES):
-        if place is not None:
-            place(d)
-        else:
-            x.copy_(d if origin else center + d)
-        norm = float(dist(x if origin else x.to(work) - center))
-        if norm <= radius or attempt == _COMMIT_TRIES - 1:
-            return
-        margin = rel * 2.0**attempt * max(radius, float(dist(x)))
-        d = d * (max(radius - margin, 0.0) / norm)
 
 
 @functools.lru_cache(maxsize=256)
@@ -274,7 +220,7 @@ class Box(Constraint):
         """``{"type": "Box", "low": low, "high": high}`` (infinite bounds as float infinities)."""
         return {"type": "Box", "low": self.low, "high": self.high}
 
-    def _project_(self, x: torch.Tensor, weight: _Weight | None) -> None:
+    def _project_(self, x: torch.Tensor, weight: Weight | None) -> None:
         low, high = _box_bounds(self.low, self.high, x.dtype)
         if low is None and high is None:
             return
@@ -382,7 +328,7 @@ class L2Ball(Constraint):
             "center": c.clone() if isinstance(c, torch.Tensor) else c,
         }
 
-    def _project_(self, x: torch.Tensor, weight: _Weight | None) -> None:
+    def _project_(self, x: torch.Tensor, weight: Weight | None) -> None:
         work = _work_dtype(x)
         c = self._center_for(x, work)
         r = self.radius
@@ -402,65 +348,11 @@ class L2Ball(Constraint):
             x.copy_(torch.zeros_like(x, dtype=work) + c)
             return
         if weight is None or weight.low == weight.high:  # Euclidean: a rescaling
-            _commit(x, (x.to(work) if z is None else z) * (r / nz), c, r, dist)
+            commit(x, (x.to(work) if z is None else z) * (r / nz), c, r, dist)
             return
-        tol = max(_EPS64, torch.finfo(x.dtype).eps * 1e-6)
+        tol = max(EPS64, torch.finfo(x.dtype).eps * 1e-6)
         # z = x itself when the center is 0: the solver's first product reads it directly.
-        _commit(x, _weighted_l2(x if z is None else z, weight, r, nz, tol, work), c, r, dist)
-
-
-def _weighted_l2(
-    z: torch.Tensor, weight: _Weight, r: float, nz: float, tol: float, work: torch.dtype
-) -> torch.Tensor:
-    """``d = a z / (a + mu)`` with ``||d|| = r``: the weighted projection of ``z`` on the ball.
-
-    ``phi(mu) = ||d(mu)||^2`` is convex and decreasing; ``psi = phi^(-1/2)`` is increasing,
-    concave, and linear when the weights are equal, so Newton's method on ``psi = 1/r`` started
-    at the lower bound ``a_min (||z||/r - 1)`` climbs monotonically to the root and converges
-    quadratically.  Each iteration is five vectorised passes (two sums) and one host read; the
-    loop stops when the predicted error of the last step, ``step^3 / previous_step^2``
-    (quadratic convergence), is below ``tol`` relative, so no pass is spent confirming it.
-    A bracket ``[lo, hi]`` catches rounding (bisection if a step leaves it).
-    """
-    a = weight.a.to(work)
-    a_min, a_max = weight.low, weight.high
-    scale = 1.0
-    if not (1e-100 < nz < 1e100 and 1e-100 < a_min and a_max < 1e100):
-        # Keep squares away from overflow and underflow; d is invariant to scaling a.
-        z, scale, r, nz = z.to(work) / nz, nz, r / nz, 1.0
-        a, a_min, a_max = a / a_max, a_min / a_max, 1.0
-    w = torch.mul(a, z).reshape(-1)  # in ``work`` precision whatever the dtype of z
-    a = a.reshape(-1)
-    growth = nz / r - 1.0
-    lo, hi = a_min * growth, a_max * growth  # phi(lo) >= r^2 >= phi(hi)
-    mu, inv_r, prev, newton = lo, 1.0 / r, math.inf, False
-    d, t = torch.empty_like(w), torch.empty_like(w)
-    for _ in range(_NEWTON_MAX_STEPS):
-        torch.add(a, mu, out=d)
-        torch.div(w, d, out=t)
-        s0 = torch.dot(t, t)
-        torch.div(t, d, out=d)
-        phi, slope = torch.stack((s0, torch.dot(t, d))).tolist()  # phi, -phi'/2
-        psi = phi**-0.5
-        f = psi - inv_r  # increasing in mu; < 0 left of the root
-        if f <= 0:
-            lo = max(lo, mu)
-        if f >= 0:
-            hi = min(hi, mu)
-        if f == 0 or hi - lo <= 2 * _EPS64 * hi:
-            break
-        new = mu - f / (psi / phi * slope)
-        was_newton, newton = newton, lo <= new <= hi  # also False for NaN
-        if not newton:
-            new = 0.5 * (lo + hi)
-        step, mu = abs(new - mu) / new, new
-        if step <= 2 * _EPS64 or (newton and was_newton and step**3 <= tol * prev**2):
-            break
-        prev = step
-    torch.add(a, mu, out=d)
-    torch.div(w, d, out=t)
-    t = t.view(z.shape)
-    return t * scale if scale != 1.0 else t
+        commit(x, weighted_l2(x if z is None else z, weight, r, nz, tol, work), c, r, dist)
 
 
 @dataclass(frozen=True)
@@ -496,7 +388,7 @@ class L1Ball(Constraint):
         """``{"type": "L1Ball", "radius": r}``."""
         return {"type": "L1Ball", "radius": self.radius}
 
-    def _project_(self, x: torch.Tensor, weight: _Weight | None) -> None:
+    def _project_(self, x: torch.Tensor, weight: Weight | None) -> None:
         work = _work_dtype(x)
         r = self.radius
 
@@ -512,103 +404,7 @@ class L1Ball(Constraint):
         if r == 0.0:
             x.zero_()
             return
-        flat_x = x.reshape(-1)
-        flat_a = None if weight is None else weight.a.reshape(-1)
-        # Breakpoints a_i |x_i| in a cheap dtype, only to screen out coordinates.
-        fast = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
-        b = flat_x.to(fast).abs()
-        if flat_a is not None:
-            b.mul_(flat_a.to(fast))
-        tau = _l1_screen(b, flat_x, flat_a, r, work)
-        idx = None
-        for attempt in range(_SCREEN_TRIES):
-            if attempt == _SCREEN_TRIES - 1:
-                tau = 0.0  # last resort: every coordinate
-            # Rounding of b moves it by < 2 eps relative: screening below tau (1 - 4 eps) keeps
-            # every coordinate whose exact breakpoint exceeds tau.
-            cut = tau * (1.0 - 4.0 * torch.finfo(fast).eps)
-            idx = torch.nonzero(b > cut).squeeze(1) if cut > 4 * torch.finfo(fast).tiny else None
-            xc = flat_x if idx is None else flat_x[idx]
-            ac = None if flat_a is None else (flat_a if idx is None else flat_a[idx])
-            xc, mag = xc.to(work), xc.abs().to(work)
-            inv_a = torch.ones_like(mag) if ac is None else ac.to(work).reciprocal()
-            bc = mag if ac is None else mag * ac.to(work)
-            theta = _l1_threshold(bc, mag, inv_a, r, tau)
-            # Every coordinate screened out has a breakpoint <= tau <= theta, so it is zero in
-            # the solution and theta is exact; otherwise theta <= theta* is a safe new screen.
-            if idx is None or theta >= tau:
-                break
-            tau = theta
-        y = torch.sub(mag, inv_a, alpha=theta).clamp_(min=0.0)
-        torch.copysign(y, xc, out=y)
-        if idx is None:
-            _commit(x, y.view(x.shape), 0.0, r, dist)
-            return
-
-        def scatter(values: torch.Tensor) -> None:
-            # Only the screened coordinates can be nonzero: write them into a zeroed x.
-            if x.is_contiguous():
-                x.zero_().view(-1)[idx] = values.to(x.dtype)
-            else:
-                full = torch.zeros(x.numel(), dtype=x.dtype, device=x.device)
-                full[idx] = values.to(x.dtype)
-                x.copy_(full.view(x.shape))
-
-        _commit(x, y, 0.0, r, dist, place=scatter)
-
-
-def _l1_screen(
-    b: torch.Tensor, x: torch.Tensor, a: torch.Tensor | None, r: float, work: torch.dtype
-) -> float:
-    """A screening level ``tau``, most likely below the root ``theta*``; 0 means none.
-
-    Solves the projection of an evenly strided sample of ``_SAMPLE`` coordinates (its ``g``
-    scaled up to the whole tensor) by sorting it, and returns the sample breakpoint of rank
-    ``2 k + 8``, ``k`` the sample's active count: coordinates below it are almost surely
-    zero in the solution.  Small tensors are not screened.
-    """
-    n = b.numel()
-    if n < 4 * _SAMPLE:
-        return 0.0
-    stride = n // _SAMPLE
-    bs = b[::stride].to(work)
-    mag = x[::stride].abs().to(work)
-    inv_a = torch.ones_like(mag) if a is None else a[::stride].to(work).reciprocal()
-    scale = n / bs.numel()
-    bs, order = torch.sort(bs, descending=True)
-    total = torch.cumsum(mag[order], 0).mul_(scale)
-    slope = torch.cumsum(inv_a[order], 0).mul_(scale)
-    k = int(((total - bs * slope) < r).sum())  # g at the sample breakpoints is nondecreasing
-    rank = 2 * k + 8
-    return float(bs[rank]) if rank < bs.numel() else 0.0
-
-
-def _l1_threshold(
-    b: torch.Tensor, mag: torch.Tensor, inv_a: torch.Tensor, r: float, start: float
-) -> float:
-    """``theta`` with ``g(theta) = sum_i max(mag_i - theta inv_a_i, 0) = r``, ``r < g(0)``.
-
-    ``g`` is convex, decreasing and piecewise linear with breakpoints ``b_i = mag_i / inv_a_i``.
-    Newton's method solves the linear piece at the current point,
-    ``theta' = (sum_active mag - r) / sum_active inv_a`` over ``active = {b > theta}``; by
-    convexity the first step lands at or left of the root from any start, and from there
-    ``theta`` only grows and the active set only shrinks.  Once a step changes no coordinate,
-    ``theta`` is the closed form on the final piece: exact.  At most ``n`` steps; a handful
-    from a screened start.
-    """
-    rows = torch.stack((mag, inv_a))
-    theta = start
-    active = b > theta
-    if not bool(active.any()):
-        theta, active = 0.0, b > 0.0
-    for step in range(b.numel() + 2):
-        total, slope = (rows @ active.to(rows.dtype)).tolist()
-        new = (total - r) / slope
-        now = b > new
-        if (step > 0 and new <= theta) or torch.equal(now, active):
-            return new
-        theta, active = new, now
-    return theta
+        project_l1(x, weight, r, work, dist)
 
 
 _SPEC_TYPES: dict[str, type[Constraint]] = {"Box": Box, "L2Ball": L2Ball, "L1Ball": L1Ball}
