@@ -20,7 +20,10 @@ For a diagonal ``A`` the weighted projection is
   solution is ``y - c = a z / (a + mu)`` with ``z = x - c`` and a scalar ``mu >= 0`` found by a
   safeguarded Newton iteration on a monotone secular equation;
 * a soft threshold with coordinate-dependent levels ``theta / a_i`` for an :class:`L1Ball`, with
-  ``theta`` found exactly from the sorted breakpoints of a piecewise-linear function.
+  ``theta`` found exactly by Newton's method on a piecewise-linear equation (no sort), on the
+  coordinates a sampled screen keeps.
+
+The solvers live in :mod:`beyondadam.optim._projection`; each takes a few vectorised passes.
 
 Each constraint works on one tensor at a time (``F`` lives in the space of that tensor's shape),
 in place, under ``torch.no_grad()``.  The arithmetic of the ball projections is done in float64
