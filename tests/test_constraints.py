@@ -621,6 +621,15 @@ def test_l1_screening_recovers_when_the_sample_misleads() -> None:
     x[::stride] = 10.0
     y = L1Ball(r).project(x, a)
     assert_l1_kkt(x, a, y, r)
+    # The sample sees only equal large entries while small unsampled ones carry the mass the
+    # radius needs: the screened problem is feasible (its threshold is negative), every
+    # sampled level fails, and only the unscreened solve is right.
+    x = torch.full((n,), 0.01, dtype=F64)
+    x[::stride] = 1.0
+    r = float(x[::stride].sum()) + 50.0
+    y = L1Ball(r).project(x, a)
+    assert_l1_kkt(x, a, y, r)
+    np.testing.assert_allclose(y.numpy(), l1_sorted_reference(x.numpy(), a.numpy(), r), atol=1e-12)
 
 
 def test_l1_ties_at_the_root_and_zero_entries() -> None:

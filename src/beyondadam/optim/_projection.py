@@ -145,8 +145,8 @@ def project_l1(
     b = flat_x.to(fast).abs()
     if flat_a is not None:
         b.mul_(flat_a.to(fast))
-    tau = l1_screen(b, flat_x, flat_a, r, work)
-    idx = None
+    levels = l1_screen(b, flat_x, flat_a, r, work)
+    tau, idx = levels[0], None
     for attempt in range(SCREEN_TRIES):
         if attempt == SCREEN_TRIES - 1:
             tau = 0.0  # last resort: every coordinate
@@ -164,7 +164,8 @@ def project_l1(
         # the solution and theta is exact; otherwise theta <= theta* is a safe new screen.
         if idx is None or theta >= tau:
             break
-        tau = theta
+        # theta > 0 solves a relaxation (fewer coordinates), so theta <= theta*: a safe level.
+        tau = theta if theta > 0 else levels[min(attempt + 1, len(levels) - 1)]
     y = torch.sub(mag, inv_a, alpha=theta).clamp_(min=0.0)
     torch.copysign(y, xc, out=y)
     if idx is None:
@@ -185,17 +186,18 @@ def project_l1(
 
 def l1_screen(
     b: torch.Tensor, x: torch.Tensor, a: torch.Tensor | None, r: float, work: torch.dtype
-) -> float:
-    """A screening level ``tau``, most likely below the root ``theta*``; 0 means none.
+) -> list[float]:
+    """Decreasing screening levels, the first most likely below the root ``theta*``.
 
     Solves the projection of an evenly strided sample of ``SAMPLE`` coordinates (its ``g``
-    scaled up to the whole tensor) by sorting it, and returns the sample breakpoint of rank
-    ``2 k + 8``, ``k`` the sample's active count: coordinates below it are almost surely
-    zero in the solution.  Small tensors are not screened.
+    scaled up to the whole tensor) by sorting it; ``k`` is the sample's active count.  The
+    levels are the sample breakpoints of rank ``2 k + 8``, ``4`` and ``16`` times that, then 0
+    (no screening): coordinates below a level that is under ``theta*`` are zero in the
+    solution.  Small tensors are not screened (the only level is 0).
     """
     n = b.numel()
     if n < 4 * SAMPLE:
-        return 0.0
+        return [0.0]
     stride = n // SAMPLE
     bs = b[::stride].to(work)
     mag = x[::stride].abs().to(work)
@@ -205,8 +207,8 @@ def l1_screen(
     total = torch.cumsum(mag[order], 0).mul_(scale)
     slope = torch.cumsum(inv_a[order], 0).mul_(scale)
     k = int(((total - bs * slope) < r).sum())  # g at the sample breakpoints is nondecreasing
-    rank = 2 * k + 8
-    return float(bs[rank]) if rank < bs.numel() else 0.0
+    ranks = [rank for rank in ((2 * k + 8) * 4**i for i in range(SCREEN_TRIES - 1))]
+    return [float(v) for v in bs[[rk for rk in ranks if rk < bs.numel()]].tolist()] + [0.0]
 
 
 def l1_threshold(
@@ -217,21 +219,26 @@ def l1_threshold(
     ``g`` is convex, decreasing and piecewise linear with breakpoints ``b_i = mag_i / inv_a_i``.
     Newton's method solves the linear piece at the current point,
     ``theta' = (sum_active mag - r) / sum_active inv_a`` over ``active = {b > theta}``; by
-    convexity the first step lands at or left of the root from any start, and from there
-    ``theta`` only grows and the active set only shrinks.  Once a step changes no coordinate,
-    ``theta`` is the closed form on the final piece: exact.  At most ``n`` steps; a handful
-    from a screened start.
+    convexity every step lands at or left of the root, whatever the start, so from the first
+    step on ``theta`` only grows and the active set only shrinks: coordinates that leave it
+    are dropped from the arrays once they are half of them.  Once a step changes no
+    coordinate, ``theta`` is the closed form on the final piece: exact.  At most ``n`` steps;
+    a handful from a screened start.
     """
-    rows = torch.stack((mag, inv_a))
-    theta = start
-    active = b > theta
+    rows = torch.stack((b, mag, inv_a))
+    theta = max(start, 0.0)
+    active = rows[0] > theta
     if not bool(active.any()):
-        theta, active = 0.0, b > 0.0
+        theta, active = 0.0, rows[0] > 0.0
     for step in range(b.numel() + 2):
-        total, slope = (rows @ active.to(rows.dtype)).tolist()
+        # torch's (cascaded) sum, not a matrix-vector product: its error stays ~eps, not n eps.
+        total, slope = torch.where(active, rows[1:], 0.0).sum(1).tolist()
         new = (total - r) / slope
-        now = b > new
+        now = rows[0] > new
         if (step > 0 and new <= theta) or torch.equal(now, active):
             return new
         theta, active = new, now
+        kept = int(active.sum())
+        if 2 * kept < rows.shape[1]:
+            rows, active = rows[:, active], torch.ones(kept, dtype=torch.bool, device=b.device)
     return theta

@@ -58,6 +58,14 @@ def _work_dtype(x: torch.Tensor) -> torch.dtype:
     return torch.float32 if x.device.type == "mps" else torch.float64
 
 
+def _l1_norm(v: torch.Tensor, work: torch.dtype) -> torch.Tensor:
+    """``sum |v_i|`` accumulated in ``work`` (no ``work``-sized copy of ``v``).
+
+    Projections and ``contains`` share it: the order of a long sum changes its last bits.
+    """
+    return v.abs().sum(dtype=work)
+
+
 def _check_real(owner: str, name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
@@ -384,8 +392,7 @@ class L1Ball(Constraint):
         """Whether ``||x||_1 <= radius + atol`` (computed in float64)."""
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"L1Ball: x must be a torch.Tensor, got {type(x).__name__}")
-        v = x.detach().to(_work_dtype(x))
-        return bool(v.abs().sum() <= self.radius + atol)
+        return bool(_l1_norm(x.detach(), _work_dtype(x)) <= self.radius + atol)
 
     def to_spec(self) -> dict[str, Any]:
         """``{"type": "L1Ball", "radius": r}``."""
@@ -396,8 +403,7 @@ class L1Ball(Constraint):
         r = self.radius
 
         def dist(v: torch.Tensor) -> torch.Tensor:
-            # The same sum as ``contains`` (the order of a long sum changes its last bits).
-            return v.to(work).abs().sum()
+            return _l1_norm(v, work)
 
         norm1 = float(dist(x))
         if not math.isfinite(norm1):
