@@ -361,7 +361,8 @@ class L2Ball(Constraint):
         if weight is None or weight.low == weight.high:  # Euclidean: a rescaling
             commit(x, (x.to(work) if z is None else z) * (r / nz), c, r, dist)
             return
-        tol = max(EPS64, torch.finfo(x.dtype).eps * 1e-6)
+        # The multiplier to 1e-2 unit of roundoff of the output: y then moves far below an ulp.
+        tol = max(EPS64, torch.finfo(x.dtype).eps * 1e-2)
         # z = x itself when the center is 0: the solver's first product reads it directly.
         commit(x, weighted_l2(x if z is None else z, weight, r, nz, tol, work), c, r, dist)
 
