@@ -117,3 +117,19 @@ def test_state_dicts_holding_constraint_objects_still_load():
     opt = _make([p], None)
     opt.load_state_dict(sd)
     assert opt.param_groups[0]["constraint"] == L2Ball(2.0)
+
+
+@pytest.mark.parametrize("cls", [bo.SGD, bo.Momentum, bo.NAG, bo.AdaGrad])
+def test_state_dicts_saved_before_the_fused_switch_still_load(cls):
+    p = torch.ones(3, requires_grad=True)
+    opt = cls([p], lr=0.1)
+    p.grad = torch.ones(3)
+    opt.step()
+    sd = opt.state_dict()
+    for group in sd["param_groups"]:
+        del group["fused"]
+    fresh = cls([p], lr=0.1)
+    fresh.load_state_dict(sd)
+    assert fresh.param_groups[0]["fused"] is None
+    p.grad = torch.ones(3)
+    fresh.step()

@@ -167,6 +167,8 @@ class BeyondOptimizer(torch.optim.Optimizer):
                     )
         groups = []
         for i, saved in enumerate(state_dict["param_groups"]):
+            if self.has_fused and "fused" not in saved:
+                saved = {**saved, "fused": None}  # saved before the class had a fused path
             spec = saved.get("constraint")
             if spec is not None and not isinstance(spec, Constraint):
                 try:

@@ -142,10 +142,10 @@ def project_l1(
     flat_a = None if weight is None else weight.a.reshape(-1)
     # Breakpoints a_i |x_i| in a cheap dtype, only to screen out coordinates.
     fast = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
-    b = flat_x.to(fast).abs()
-    if flat_a is not None:
-        b.mul_(flat_a.to(fast))
-    levels = l1_screen(b, flat_x, flat_a, r, work)
+    mag = flat_x.to(fast).abs()
+    inv_a = None if flat_a is None else flat_a.to(fast).reciprocal()
+    b = mag if flat_a is None else mag * flat_a.to(fast)
+    levels = l1_screen(b, mag, inv_a, r)
     tau, idx = levels[0], None
     for attempt in range(SCREEN_TRIES):
         if attempt == SCREEN_TRIES - 1:
@@ -185,30 +185,51 @@ def project_l1(
 
 
 def l1_screen(
-    b: torch.Tensor, x: torch.Tensor, a: torch.Tensor | None, r: float, work: torch.dtype
+    b: torch.Tensor, mag: torch.Tensor, inv_a: torch.Tensor | None, r: float
 ) -> list[float]:
-    """Decreasing screening levels, the first most likely below the root ``theta*``.
+    """Screening levels for :func:`project_l1`: the first at or just below the root ``theta*``.
 
-    Solves the projection of an evenly strided sample of ``SAMPLE`` coordinates (its ``g``
-    scaled up to the whole tensor) by sorting it; ``k`` is the sample's active count.  The
-    levels are the sample breakpoints of rank ``2 k + 8``, ``4`` and ``16`` times that, then 0
-    (no screening): coordinates below a level that is under ``theta*`` are zero in the
-    solution.  Small tensors are not screened (the only level is 0).
+    An evenly strided sample of ``SAMPLE`` coordinates is solved by sorting (its ``g`` scaled
+    up to the whole tensor), which estimates ``theta*``; one Newton step of the full ``g`` from
+    that estimate then lands at or below ``theta*`` whatever side the estimate fell on (``g``
+    is convex), and close to it when the estimate is close; a second step from there climbs
+    closer (Newton from the left is monotone).  A first step that lands at or below 0
+    (an estimate far above the root: heavy tails fool small samples) is retried from the
+    sample's root for a larger radius.  Coordinates whose breakpoint is below the level are
+    zero in the solution.  The arrays are in a cheap dtype, so the level is lowered by a
+    rounding margin; small tensors are not screened (the only level is 0).
     """
     n = b.numel()
     if n < 4 * SAMPLE:
         return [0.0]
+    f64 = torch.float64
     stride = n // SAMPLE
-    bs = b[::stride].to(work)
-    mag = x[::stride].abs().to(work)
-    inv_a = torch.ones_like(mag) if a is None else a[::stride].to(work).reciprocal()
+    bs, order = torch.sort(b[::stride].to(f64), descending=True)
     scale = n / bs.numel()
-    bs, order = torch.sort(bs, descending=True)
-    total = torch.cumsum(mag[order], 0).mul_(scale)
-    slope = torch.cumsum(inv_a[order], 0).mul_(scale)
-    k = int(((total - bs * slope) < r).sum())  # g at the sample breakpoints is nondecreasing
-    ranks = [rank for rank in ((2 * k + 8) * 4**i for i in range(SCREEN_TRIES - 1))]
-    return [float(v) for v in bs[[rk for rk in ranks if rk < bs.numel()]].tolist()] + [0.0]
+    total = torch.cumsum(mag[::stride].to(f64)[order], 0).mul_(scale)
+    weights = torch.ones_like(bs) if inv_a is None else inv_a[::stride].to(f64)[order]
+    slope = torch.cumsum(weights, 0).mul_(scale)
+    g = total - bs * slope  # g at the sample breakpoints, nondecreasing
+
+    rows = torch.stack((mag, torch.ones_like(mag) if inv_a is None else inv_a)).to(f64)
+
+    def newton(theta: float) -> float:
+        # Solve the linear piece of the full g at theta: by convexity the root is <= theta*.
+        # (A matrix-vector product: fast; its rounding only moves the level, which is checked.)
+        total_active, slope_active = (rows @ (b > theta).to(f64)).tolist()
+        return (total_active - r) / slope_active if slope_active > 0 else 0.0
+
+    for inflate in (1.0, 2.0, 8.0):
+        # The sample's root for radius inflate * r: larger radii give lower estimates.
+        k = int((g < inflate * r).sum())
+        level = newton(
+            float((total[k - 1] - inflate * r) / slope[k - 1]) if k > 0 else float(bs[0])
+        )
+        if level > 0:
+            # A second step, from the left now, only climbs towards theta*.
+            level = max(level, newton(level))
+            return [level * (1.0 - 1e-9 - 64 * torch.finfo(b.dtype).eps), 0.0]
+    return [0.0]
 
 
 def l1_threshold(
@@ -232,7 +253,7 @@ def l1_threshold(
         theta, active = 0.0, rows[0] > 0.0
     for step in range(b.numel() + 2):
         # torch's (cascaded) sum, not a matrix-vector product: its error stays ~eps, not n eps.
-        total, slope = torch.where(active, rows[1:], 0.0).sum(1).tolist()
+        total, slope = (rows[1:] * active).sum(1).tolist()
         new = (total - r) / slope
         now = rows[0] > new
         if (step > 0 and new <= theta) or torch.equal(now, active):
