@@ -197,7 +197,7 @@ def l1_screen(
     (an estimate far above the root: heavy tails fool small samples) is retried from the
     sample's root for a larger radius.  Coordinates whose breakpoint is below the level are
     zero in the solution.  The arrays are in a cheap dtype, so the level is lowered by a
-    rounding margin; small tensors are not screened (the only level is 0).
+    margin of 1e-3; small tensors are not screened (the only level is 0).
     """
     n = b.numel()
     if n < 4 * SAMPLE:
@@ -211,12 +211,13 @@ def l1_screen(
     slope = torch.cumsum(weights, 0).mul_(scale)
     g = total - bs * slope  # g at the sample breakpoints, nondecreasing
 
-    rows = torch.stack((mag, torch.ones_like(mag) if inv_a is None else inv_a)).to(f64)
+    rows = torch.stack((mag, torch.ones_like(mag) if inv_a is None else inv_a))
 
     def newton(theta: float) -> float:
         # Solve the linear piece of the full g at theta: by convexity the root is <= theta*.
-        # (A matrix-vector product: fast; its rounding only moves the level, which is checked.)
-        total_active, slope_active = (rows @ (b > theta).to(f64)).tolist()
+        # (A matrix-vector product in the cheap dtype: fast; its rounding only moves the
+        # level, which is lowered by a margin and checked afterwards.)
+        total_active, slope_active = (rows @ (b > theta).to(rows.dtype)).tolist()
         return (total_active - r) / slope_active if slope_active > 0 else 0.0
 
     for inflate in (1.0, 2.0, 8.0):
@@ -228,7 +229,7 @@ def l1_screen(
         if level > 0:
             # A second step, from the left now, only climbs towards theta*.
             level = max(level, newton(level))
-            return [level * (1.0 - 1e-9 - 64 * torch.finfo(b.dtype).eps), 0.0]
+            return [level * (1.0 - 1e-3), 0.0]
     return [0.0]
 
 
