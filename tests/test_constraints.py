@@ -568,3 +568,114 @@ def test_center_shape_mismatch() -> None:
     with pytest.raises(ValueError, match="does not broadcast"):
         ball.contains(torch.ones(3, 2))
     ball.project_(torch.ones(2, 3))  # broadcasting along leading dimensions is fine
+
+
+# ------------------------------------------------------------- hard cases, large tensors
+
+
+def l1_sorted_reference(x: np.ndarray, a: np.ndarray, r: float) -> np.ndarray:
+    """Exact weighted l1 projection by sorting all breakpoints a_i |x_i| (float64, O(n log n))."""
+    mag = np.abs(x)
+    if mag.sum() <= r:
+        return x.copy()
+    b = a * mag
+    order = np.argsort(-b, kind="stable")
+    total, slope = np.cumsum(mag[order]), np.cumsum(1.0 / a[order])
+    k = max(int(np.sum(total - b[order] * slope < r)), 1) - 1
+    theta = (total[k] - r) / slope[k]
+    return np.sign(x) * np.maximum(mag - theta / a, 0.0)
+
+
+@pytest.mark.parametrize("spread", [0.0, 4.0, 12.0])
+@pytest.mark.parametrize("radius", [1e-9, 0.3, 30.0, 3000.0])
+def test_large_tensors_are_exact(spread: float, radius: float) -> None:
+    # Large enough for the L1 screening sample and many Newton steps on the L2 multiplier.
+    g = torch.Generator().manual_seed(int(spread * 10 + radius))
+    n = 40_000
+    x = torch.randn(n, generator=g, dtype=F64)
+    a = 10.0 ** (spread * (torch.rand(n, generator=g, dtype=F64) - 0.5))
+    y2 = L2Ball(radius).project(x, a)
+    if torch.linalg.vector_norm(x) <= radius:
+        assert bits(y2) == bits(x)
+    else:
+        assert_l2_kkt(x, a, y2, radius, 0.0)
+    y = L1Ball(radius).project(x, a)
+    assert_l1_kkt(x, a, y, radius)
+    ref = l1_sorted_reference(x.numpy(), a.numpy(), radius)
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-12, atol=1e-13 * max(radius, 1.0))
+
+
+def test_l1_screening_recovers_when_the_sample_misleads() -> None:
+    # The big entries sit exactly between the sampled positions, so the sample's estimate of
+    # the threshold is far too high: the screen must be lowered, not trusted.
+    n, r = 40_000, 50.0
+    stride = n // 2048
+    x = torch.full((n,), 1e-3, dtype=F64)
+    x[stride // 2 :: stride] = torch.linspace(1.0, 3.0, len(range(stride // 2, n, stride)))
+    x[::stride] = 0.5
+    a = torch.ones(n, dtype=F64)
+    y = L1Ball(r).project(x, a)
+    assert_l1_kkt(x, a, y, r)
+    np.testing.assert_allclose(y.numpy(), l1_sorted_reference(x.numpy(), a.numpy(), r), atol=1e-12)
+    x[stride // 2 :: stride] = 0.0  # now the sample sees only the large entries: too low
+    x[::stride] = 10.0
+    y = L1Ball(r).project(x, a)
+    assert_l1_kkt(x, a, y, r)
+    # The sample sees only equal large entries while small unsampled ones carry the mass the
+    # radius needs: the screened problem is feasible (its threshold is negative), every
+    # sampled level fails, and only the unscreened solve is right.
+    x = torch.full((n,), 0.01, dtype=F64)
+    x[::stride] = 1.0
+    r = float(x[::stride].sum()) + 50.0
+    y = L1Ball(r).project(x, a)
+    assert_l1_kkt(x, a, y, r)
+    np.testing.assert_allclose(y.numpy(), l1_sorted_reference(x.numpy(), a.numpy(), r), atol=1e-12)
+
+
+def test_l1_ties_at_the_root_and_zero_entries() -> None:
+    x = torch.tensor([3.0, -3.0, 1.0, -1.0, 0.0, 1.0], dtype=F64)
+    a = torch.ones(6, dtype=F64)
+    # g(1) = 2 + 2 = 4: the root is exactly the breakpoint shared by three coordinates.
+    y = L1Ball(4.0).project(x, a)
+    assert torch.equal(y, torch.tensor([2.0, -2.0, 0.0, 0.0, 0.0, 0.0], dtype=F64))
+    # Equal breakpoints from different (x, a): a_i |x_i| = 2 for all; every coordinate ties.
+    x = torch.tensor([1.0, -2.0, 0.5, 4.0], dtype=F64)
+    a = torch.tensor([2.0, 1.0, 4.0, 0.5], dtype=F64)
+    for r in (0.1, 3.0, 7.0):
+        y = L1Ball(r).project(x, a)
+        assert_l1_kkt(x, a, y, r)
+        np.testing.assert_allclose(y.numpy(), l1_sorted_reference(x.numpy(), a.numpy(), r))
+    big = torch.ones(20_000, dtype=F64)  # 20 000 tied breakpoints, screened
+    y = L1Ball(5000.0).project(big, torch.ones_like(big))
+    torch.testing.assert_close(y, torch.full_like(big, 0.25), rtol=1e-15, atol=0)
+
+
+def test_points_exactly_on_the_boundary_are_untouched() -> None:
+    x = torch.tensor([3.0, 4.0], dtype=F64)
+    w = torch.tensor([1e-6, 1e6], dtype=F64)
+    for ball, point in ((L2Ball(5.0), x), (L2Ball(5.0, 1.0), x + 1.0), (L1Ball(7.0), x)):
+        before = bits(point)
+        ball.project_(point, w)
+        assert bits(point) == before
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_optimizer_like_weights_and_tiny_radius(dtype: torch.dtype) -> None:
+    # AMSGrad's first-step weights: |g| * sqrt(1 - beta2) + eps, a spread of about 1e7.
+    g = torch.Generator().manual_seed(5)
+    n = 30_000
+    x = torch.randn(n, generator=g, dtype=F64)
+    a = (1e-2 * torch.randn(n, generator=g, dtype=F64)).abs() * 0.03 + 1e-8
+    xd, ad = x.to(dtype), a.to(dtype)
+    eps = torch.finfo(dtype).eps
+    for r in (1e-12, 1e-3, 50.0):
+        for ball in (L2Ball(r), L1Ball(r)):
+            got = ball.project(xd, ad)
+            assert ball.contains(got, atol=0.0)
+            ref = ball.project(xd.to(F64), ad.to(F64))
+            tol = 4 * eps * max(r, float(ref.abs().max()))
+            torch.testing.assert_close(got.to(F64), ref, rtol=4 * eps, atol=tol)
+            if dtype == F64:
+                check = assert_l2_kkt if isinstance(ball, L2Ball) else assert_l1_kkt
+                args = (r, 0.0) if isinstance(ball, L2Ball) else (r,)
+                check(x, a, got, *args)

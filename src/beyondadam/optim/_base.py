@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from beyondadam.optim._validation import Check, check_optional_bool
-from beyondadam.optim.constraints import Box, Constraint
+from beyondadam.optim.constraints import Box, Constraint, constraint_from_spec
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -127,14 +127,26 @@ class BeyondOptimizer(torch.optim.Optimizer):
         """The usual torch state_dict, tagged with the optimizer's class.
 
         The identity keys (``flavor``, ``decoupled_weight_decay``) travel in the param groups;
-        :meth:`load_state_dict` compares both.
+        :meth:`load_state_dict` compares both.  A group's ``constraint`` is stored as plain
+        data (:meth:`~beyondadam.optim.constraints.Constraint.to_spec`), so the state_dict
+        loads with ``torch.load``'s default ``weights_only=True``.
         """
         sd = super().state_dict()
+        sd["param_groups"] = [
+            {**g, "constraint": g["constraint"].to_spec()}
+            if isinstance(g.get("constraint"), Constraint)
+            else g
+            for g in sd["param_groups"]
+        ]
         sd[_TAG] = {"optimizer": type(self).__name__}
         return sd
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Load a state_dict saved by the same optimizer class (and the same flavor)."""
+        """Load a state_dict saved by the same optimizer class (and the same flavor).
+
+        Constraints saved as plain data are rebuilt (``ValueError`` naming the group if a spec
+        is not one :func:`~beyondadam.optim.constraints.constraint_from_spec` accepts).
+        """
         owner = type(self).__name__
         tag = state_dict.get(_TAG)
         if not isinstance(tag, dict) or tag.get("optimizer") != owner:
@@ -151,8 +163,19 @@ class BeyondOptimizer(torch.optim.Optimizer):
                         f"this optimizer's {key}={current.get(key)!r}; the saved buffers follow "
                         "different equations"
                     )
+        groups = []
+        for i, saved in enumerate(state_dict["param_groups"]):
+            if self.has_fused and "fused" not in saved:
+                saved = {**saved, "fused": None}  # saved before the class had a fused path
+            spec = saved.get("constraint")
+            if spec is not None and not isinstance(spec, Constraint):
+                try:
+                    saved = {**saved, "constraint": constraint_from_spec(spec)}
+                except ValueError as err:
+                    raise ValueError(f"{owner}.load_state_dict: param group {i}: {err}") from None
+            groups.append(saved)
         state_dict = {k: v for k, v in state_dict.items() if k != _TAG}
-        super().load_state_dict(state_dict)
+        super().load_state_dict({**state_dict, "param_groups": groups})
         for group in self.param_groups:
             self._validate_group(group)
 

@@ -27,6 +27,7 @@ class AdaGrad(BeyondOptimizer):
     """
 
     supports_sparse = True
+    has_fused = True
     hyperparameters = {
         "lr": interval(NON_NEGATIVE),
         "lr_decay": interval(NON_NEGATIVE),
@@ -46,6 +47,7 @@ class AdaGrad(BeyondOptimizer):
         *,
         maximize: bool = False,
         foreach: bool | None = None,
+        fused: bool | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -54,7 +56,7 @@ class AdaGrad(BeyondOptimizer):
             "initial_accumulator_value": initial_accumulator_value,
             "eps": eps,
         }
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach)
+        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         s0 = group["initial_accumulator_value"]
@@ -95,6 +97,29 @@ class AdaGrad(BeyondOptimizer):
         std = torch._foreach_sqrt(sums)
         torch._foreach_add_(std, group["eps"])
         torch._foreach_addcdiv_(params, grads, std, value=-self._lr(group, t))
+
+    def _fused(
+        self,
+        group: dict[str, Any],
+        t: int,
+        params: list[Tensor],
+        grads: list[Tensor],
+        states: list[dict[str, Any]],
+    ) -> None:
+        """Torch's fused AdaGrad kernel: the same update, ``lr / (1 + (t - 1) lr_decay)`` inside."""
+        # The kernel reads the (already counted) step from a tensor; torch keeps it in float32.
+        step = torch.full((), float(t), dtype=torch.float32, device=params[0].device)
+        torch._fused_adagrad_(
+            params,
+            grads,
+            [s["sum"] for s in states],
+            [step] * len(params),
+            lr=group["lr"],
+            lr_decay=group["lr_decay"],
+            weight_decay=group["weight_decay"],
+            eps=group["eps"],
+            maximize=group["maximize"],
+        )
 
     def _preconditioner(self, group: dict[str, Any], t: int, state: dict[str, Any]) -> Tensor:
         return state["sum"].sqrt().add_(group["eps"])

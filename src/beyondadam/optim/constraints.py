@@ -20,7 +20,10 @@ For a diagonal ``A`` the weighted projection is
   solution is ``y - c = a z / (a + mu)`` with ``z = x - c`` and a scalar ``mu >= 0`` found by a
   safeguarded Newton iteration on a monotone secular equation;
 * a soft threshold with coordinate-dependent levels ``theta / a_i`` for an :class:`L1Ball`, with
-  ``theta`` found exactly from the sorted breakpoints of a piecewise-linear function.
+  ``theta`` found exactly by Newton's method on a piecewise-linear equation (no sort), on the
+  coordinates a sampled screen keeps.
+
+The solvers live in :mod:`beyondadam.optim._projection`; each takes a few vectorised passes.
 
 Each constraint works on one tensor at a time (``F`` lives in the space of that tensor's shape),
 in place, under ``torch.no_grad()``.  The arithmetic of the ball projections is done in float64
@@ -34,20 +37,16 @@ import abc
 import functools
 import math
 import numbers
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import torch
 
-__all__ = ["Box", "Constraint", "L1Ball", "L2Ball"]
+from beyondadam.optim._projection import EPS64, Weight, commit, project_l1, weighted_l2
+
+__all__ = ["Box", "Constraint", "L1Ball", "L2Ball", "constraint_from_spec"]
 
 _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
-
-# Newton steps run between two host synchronisations, and the total cap on steps.
-_NEWTON_CHUNK = 4
-_NEWTON_MAX_STEPS = 200
-# Attempts at making the rounded result feasible before giving up (best effort).
-_COMMIT_TRIES = 8
 
 
 def _fmt(value: float) -> str:
@@ -57,6 +56,14 @@ def _fmt(value: float) -> str:
 def _work_dtype(x: torch.Tensor) -> torch.dtype:
     """Float64, except on devices without float64 support (Apple MPS)."""
     return torch.float32 if x.device.type == "mps" else torch.float64
+
+
+def _l1_norm(v: torch.Tensor, work: torch.dtype) -> torch.Tensor:
+    """``sum |v_i|`` accumulated in ``work`` (no ``work``-sized copy of ``v``).
+
+    Projections and ``contains`` share it: the order of a long sum changes its last bits.
+    """
+    return v.abs().sum(dtype=work)
 
 
 def _check_real(owner: str, name: str, value: object) -> float:
@@ -83,7 +90,7 @@ def _check_x(owner: str, x: object) -> torch.Tensor:
     return x
 
 
-def _check_weight(owner: str, weight: object, x: torch.Tensor) -> torch.Tensor | None:
+def _check_weight(owner: str, weight: object, x: torch.Tensor) -> Weight | None:
     """Validate the diagonal weights: same shape as ``x``, finite and strictly positive."""
     if weight is None:
         return None
@@ -98,21 +105,24 @@ def _check_weight(owner: str, weight: object, x: torch.Tensor) -> torch.Tensor |
             f"{owner}: weight must have the same shape as x; "
             f"got weight {tuple(weight.shape)} for x {tuple(x.shape)}"
         )
-    if weight.numel() > 0:
-        ok = torch.isfinite(weight) & (weight > 0)
-        if not bool(ok.all()):
-            raise ValueError(
-                f"{owner}: weight must be finite and strictly positive (> 0) everywhere; "
-                f"it defines the norm ||A^(1/2) (y - x)|| with A = diag(weight)"
-            )
-    return weight
+    if weight.numel() == 0:
+        return Weight(weight, 1.0, 1.0)
+    # One pass for the whole check: NaN propagates into both extremes and fails both tests.
+    low, high = torch.stack(torch.aminmax(weight)).to(torch.float64).tolist()
+    if not (low > 0 and high < math.inf):
+        raise ValueError(
+            f"{owner}: weight must be finite and strictly positive (> 0) everywhere; "
+            f"it defines the norm ||A^(1/2) (y - x)|| with A = diag(weight)"
+        )
+    return Weight(weight, low, high)
 
 
 class Constraint(abc.ABC):
     """A closed convex set ``F`` with an exact projection in a diagonally weighted norm.
 
-    Subclasses implement :meth:`_project_` (the arithmetic) and :meth:`contains`; the public
-    :meth:`project_` validates its arguments, runs under ``torch.no_grad()`` and returns ``x``.
+    Subclasses implement :meth:`_project_` (the arithmetic), :meth:`contains` and
+    :meth:`to_spec`; the public :meth:`project_` validates its arguments, runs under
+    ``torch.no_grad()`` and returns ``x``.
     """
 
     def project_(self, x: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
@@ -146,41 +156,19 @@ class Constraint(abc.ABC):
         return self.project_(x.detach().clone(), weight)
 
     @abc.abstractmethod
-    def _project_(self, x: torch.Tensor, weight: torch.Tensor | None) -> None:
+    def _project_(self, x: torch.Tensor, weight: Weight | None) -> None:
         """Project ``x`` in place; arguments are already validated and ``x`` is non-empty."""
 
     @abc.abstractmethod
     def contains(self, x: torch.Tensor, atol: float = 1e-12) -> bool:
         """Whether ``x`` lies in the set, up to an absolute tolerance ``atol`` (float64 check)."""
 
+    @abc.abstractmethod
+    def to_spec(self) -> dict[str, Any]:
+        """The set as plain data (``{"type": ..., field: value}``), loadable by ``torch.load``.
 
-def _commit(
-    x: torch.Tensor,
-    d: torch.Tensor,
-    center: torch.Tensor | float,
-    radius: float,
-    dist: Callable[[torch.Tensor], torch.Tensor],
-) -> None:
-    """Write ``center + d`` into ``x``; shrink ``d`` until ``dist(x - center) <= radius``.
-
-    ``d`` and ``center`` are in the working precision.  Rounding in the solver, in ``center +
-    d`` or in the cast to ``x.dtype`` may put the written point a few ulps outside the set.
-    Each retry shrinks ``d`` to the radius minus a margin of one unit of roundoff of the
-    written point (its rounding error, which is relative to ``|center + d|``, not to
-    ``|d|``), doubling the margin at every retry.  If the set contains no representable point
-    near the solution the last attempt is kept; it is within rounding of the set.
-    """
-    work = d.dtype
-    # Unit roundoff: rounding ``center + d`` moves it by at most ``rel * |center + d|``.
-    rel = 0.5 * max(torch.finfo(work).eps, torch.finfo(x.dtype).eps)
-    for attempt in range(_COMMIT_TRIES):
-        x.copy_(center + d)
-        written = x.to(work)
-        norm = float(dist(written - center))
-        if norm <= radius or attempt == _COMMIT_TRIES - 1:
-            return
-        margin = rel * 2.0**attempt * max(radius, float(dist(written)))
-        d = d * (max(radius - margin, 0.0) / norm)
+        :func:`constraint_from_spec` rebuilds it; optimizers store this in their state_dict.
+        """
 
 
 @functools.lru_cache(maxsize=256)
@@ -239,7 +227,11 @@ class Box(Constraint):
             return f"Box{{y : y_i >= {_fmt(self.low)}}}"
         return f"Box{{y : {_fmt(self.low)} <= y_i <= {_fmt(self.high)}}}"
 
-    def _project_(self, x: torch.Tensor, weight: torch.Tensor | None) -> None:
+    def to_spec(self) -> dict[str, Any]:
+        """``{"type": "Box", "low": low, "high": high}`` (infinite bounds as float infinities)."""
+        return {"type": "Box", "low": self.low, "high": self.high}
+
+    def _project_(self, x: torch.Tensor, weight: Weight | None) -> None:
         low, high = _box_bounds(self.low, self.high, x.dtype)
         if low is None and high is None:
             return
@@ -338,68 +330,41 @@ class L2Ball(Constraint):
         z = x.detach().to(work) - self._center_for(x, work)
         return bool(torch.linalg.vector_norm(z) <= self.radius + atol)
 
-    def _project_(self, x: torch.Tensor, weight: torch.Tensor | None) -> None:
+    def to_spec(self) -> dict[str, Any]:
+        """``{"type": "L2Ball", "radius": r, "center": c}`` (``c`` a float or a CPU tensor)."""
+        c = self.center
+        return {
+            "type": "L2Ball",
+            "radius": self.radius,
+            "center": c.clone() if isinstance(c, torch.Tensor) else c,
+        }
+
+    def _project_(self, x: torch.Tensor, weight: Weight | None) -> None:
         work = _work_dtype(x)
         c = self._center_for(x, work)
         r = self.radius
-        z = x.to(work) - c
-        nz = float(torch.linalg.vector_norm(z))
+
+        def dist(v: torch.Tensor) -> torch.Tensor:
+            return torch.linalg.vector_norm(v, dtype=work)
+
+        # The distance first: a point inside costs one pass and is left bit-identical.
+        origin = isinstance(c, float) and c == 0.0
+        z = None if origin else x.to(work) - c
+        nz = float(dist(x if origin else z))
         if not math.isfinite(nz):
             raise ValueError("L2Ball: x must be finite (its distance to the center is not)")
         if nz <= r:
-            return  # inside: leave x bit-identical
+            return
         if r == 0.0:
-            x.copy_(torch.zeros_like(z) + c)
+            x.copy_(torch.zeros_like(x, dtype=work) + c)
             return
-
-        def dist(v: torch.Tensor) -> torch.Tensor:
-            return torch.linalg.vector_norm(v)
-
-        if weight is None:
-            _commit(x, z * (r / nz), c, r, dist)
+        if weight is None or weight.low == weight.high:  # Euclidean: a rescaling
+            commit(x, (x.to(work) if z is None else z) * (r / nz), c, r, dist)
             return
-        a = weight.to(work)
-        t = self._solve_ratio(z / nz, a / a.max(), r / nz)
-        _commit(x, t * z, c, r, dist)
-
-    @staticmethod
-    def _solve_ratio(u: torch.Tensor, a: torch.Tensor, s: float) -> torch.Tensor:
-        """Return ``a / (a + mu)`` where ``||a u / (a + mu)|| = s``; ``||u|| = 1 > s > 0``.
-
-        The weights are normalised so that ``max(a) = 1``; everything stays O(1).
-        """
-        nonzero = u != 0
-        a_min = torch.where(nonzero, a, torch.ones_like(a)).min()
-        a_max = torch.where(nonzero, a, torch.zeros_like(a)).max()
-        growth = 1.0 / s - 1.0
-        lo = a_min * growth  # ||y(lo)|| >= s
-        hi = a_max * growth  # ||y(hi)|| <= s
-        mu = lo.clone()
-        u2 = u * u
-        inv_s = 1.0 / s
-        eps = torch.finfo(u.dtype).eps
-        for _ in range(0, _NEWTON_MAX_STEPS, _NEWTON_CHUNK):
-            lo_before, hi_before = lo, hi
-            for _ in range(_NEWTON_CHUNK):
-                d = a + mu
-                y2 = u2 * (a / d) ** 2
-                S = y2.sum()
-                psi = S.rsqrt()
-                f = psi - inv_s  # increasing in mu; < 0 left of the root
-                fprime = psi / S * (y2 / d).sum()
-                lo = torch.where(f <= 0, torch.maximum(lo, mu), lo)
-                hi = torch.where(f >= 0, torch.minimum(hi, mu), hi)
-                cand = mu - f / fprime
-                bad = ~((cand >= lo) & (cand <= hi))  # also catches NaN
-                cand = torch.where(bad, 0.5 * (lo + hi), cand)
-                step = (cand - mu).abs()
-                mu = cand
-            # Converged: the last step is at rounding level, or the bracket stopped shrinking
-            # (near the root rounding makes the iterates alternate between neighbours).
-            stalled = (lo == lo_before) & (hi == hi_before)
-            if bool((step <= 4 * eps * mu) | (hi - lo <= 4 * eps * hi) | stalled):
-                break
-        return a / (a + mu)
+        # The multiplier to 1e-2 unit of roundoff of the output: y then moves far below an ulp.
+        tol = max(EPS64, torch.finfo(x.dtype).eps * 1e-2)
+        # z = x itself when the center is 0: the solver's first product reads it directly.
+        commit(x, weighted_l2(x if z is None else z, weight, r, nz, tol, work), c, r, dist)
 
 
 @dataclass(frozen=True)
@@ -428,15 +393,20 @@ class L1Ball(Constraint):
         """Whether ``||x||_1 <= radius + atol`` (computed in float64)."""
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"L1Ball: x must be a torch.Tensor, got {type(x).__name__}")
-        v = x.detach().to(_work_dtype(x))
-        return bool(v.abs().sum() <= self.radius + atol)
+        return bool(_l1_norm(x.detach(), _work_dtype(x)) <= self.radius + atol)
 
-    def _project_(self, x: torch.Tensor, weight: torch.Tensor | None) -> None:
+    def to_spec(self) -> dict[str, Any]:
+        """``{"type": "L1Ball", "radius": r}``."""
+        return {"type": "L1Ball", "radius": self.radius}
+
+    def _project_(self, x: torch.Tensor, weight: Weight | None) -> None:
         work = _work_dtype(x)
         r = self.radius
-        v = x.to(work)
-        mag = v.abs()
-        norm1 = float(mag.sum())
+
+        def dist(v: torch.Tensor) -> torch.Tensor:
+            return _l1_norm(v, work)
+
+        norm1 = float(dist(x))
         if not math.isfinite(norm1):
             raise ValueError("L1Ball: x must be finite (its l1 norm is not)")
         if norm1 <= r:
@@ -444,26 +414,35 @@ class L1Ball(Constraint):
         if r == 0.0:
             x.zero_()
             return
-        a = torch.ones_like(v) if weight is None else weight.to(work)
-        inv_a = a.reciprocal()
-        theta = self._threshold(mag.reshape(-1), a.reshape(-1), inv_a.reshape(-1), r)
-        shrunk = (mag - theta * inv_a).clamp_(min=0.0)
-        # One Newton step of g on the active set (exact for a piecewise-linear g).
-        slope = torch.where(shrunk > 0, inv_a, torch.zeros_like(inv_a)).sum()
-        slope = torch.where(slope > 0, slope, torch.full_like(slope, math.inf))
-        theta = theta + (shrunk.sum() - r) / slope
-        shrunk = (mag - theta * inv_a).clamp_(min=0.0)
-        _commit(x, torch.copysign(shrunk, v), 0.0, r, lambda w: w.abs().sum())
+        project_l1(x, weight, r, work, dist)
 
-    @staticmethod
-    def _threshold(
-        mag: torch.Tensor, a: torch.Tensor, inv_a: torch.Tensor, r: float
-    ) -> torch.Tensor:
-        """``theta`` with ``sum max(mag - theta / a, 0) = r`` (``0 < r < sum(mag)``), 0-d."""
-        b = mag * a  # breakpoints a_i |x_i|
-        b_sorted, order = torch.sort(b, descending=True)
-        S = torch.cumsum(mag[order], 0)
-        W = torch.cumsum(inv_a[order], 0)
-        g_at_break = S - b_sorted * W  # g(b_(k)), nondecreasing in k
-        k = (g_at_break < r).sum().clamp_(min=1) - 1  # last breakpoint with g below r
-        return (S[k] - r) / W[k]
+
+_SPEC_TYPES: dict[str, type[Constraint]] = {"Box": Box, "L2Ball": L2Ball, "L1Ball": L1Ball}
+
+
+def constraint_from_spec(spec: object) -> Constraint:
+    """Rebuild a constraint from :meth:`Constraint.to_spec`'s plain data.
+
+    Raises:
+        ValueError: ``spec`` is not such a dict, names another type, has unknown keys, or its
+            values are refused by the constraint's own checks.
+
+    """
+    if not isinstance(spec, dict) or spec.get("type") not in _SPEC_TYPES:
+        kind = spec.get("type") if isinstance(spec, dict) else type(spec).__name__
+        raise ValueError(
+            f"constraint spec must be a dict with 'type' one of {', '.join(_SPEC_TYPES)}; "
+            f"got {kind!r}"
+        )
+    cls = _SPEC_TYPES[spec["type"]]
+    allowed = {f.name for f in fields(cls) if f.init}
+    unknown = sorted(set(spec) - allowed - {"type"})
+    if unknown:
+        raise ValueError(
+            f"constraint spec for {cls.__name__} has unknown key {unknown[0]!r}; "
+            f"it takes {', '.join(sorted(allowed))}"
+        )
+    try:
+        return cls(**{k: v for k, v in spec.items() if k != "type"})
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"constraint spec for {cls.__name__} is invalid: {err}") from None

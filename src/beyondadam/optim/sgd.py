@@ -21,7 +21,49 @@ class _MomentumFamily(BeyondOptimizer):
     """Shared update: ``b_t = mu b_{t-1} + (1 - dampening) g_t`` (``b_1 = g_1``), then a step."""
 
     supports_sparse = True
+    has_fused = True
     nesterov: bool = False
+
+    def _fused(
+        self,
+        group: dict[str, Any],
+        t: int,
+        params: list[Tensor],
+        grads: list[Tensor],
+        states: list[dict[str, Any]],
+    ) -> None:
+        """Torch's fused SGD kernel: the same update (decay, sign, momentum, Nesterov), one pass.
+
+        Its first step copies ``g`` into the buffer (``is_first_step``) as ``b_1 = g_1`` says;
+        tensors whose buffer already exists and fresh ones go in separate calls.
+        """
+        mu = group.get("momentum", 0.0)
+        kwargs = {
+            "weight_decay": group["weight_decay"],
+            "momentum": mu,
+            "lr": group["lr"],
+            "dampening": group.get("dampening", 0.0),
+            "nesterov": self.nesterov,
+            "maximize": group["maximize"],
+        }
+        if mu == 0:
+            torch._fused_sgd_(params, grads, [], is_first_step=False, **kwargs)
+            return
+        fresh = [s.get("momentum_buffer") is None for s in states]
+        for first in (True, False):
+            idx = [i for i, f in enumerate(fresh) if f == first]
+            if not idx:
+                continue
+            if first:
+                for i in idx:
+                    states[i]["momentum_buffer"] = torch.empty_like(grads[i])
+            torch._fused_sgd_(
+                [params[i] for i in idx],
+                [grads[i] for i in idx],
+                [states[i]["momentum_buffer"] for i in idx],
+                is_first_step=first,
+                **kwargs,
+            )
 
     def _single_tensor(
         self, group: dict[str, Any], t: int, p: Tensor, g: Tensor, state: dict[str, Any]
@@ -78,10 +120,10 @@ class SGD(_MomentumFamily):
         *,
         maximize: bool = False,
         foreach: bool | None = None,
+        fused: bool | None = None,
     ) -> None:
-        super().__init__(
-            params, {"lr": lr, "weight_decay": weight_decay}, maximize=maximize, foreach=foreach
-        )
+        defaults = {"lr": lr, "weight_decay": weight_decay}
+        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
 
 
 class Momentum(_MomentumFamily):
@@ -112,6 +154,7 @@ class Momentum(_MomentumFamily):
         *,
         maximize: bool = False,
         foreach: bool | None = None,
+        fused: bool | None = None,
     ) -> None:
         defaults = {
             "lr": lr,
@@ -119,7 +162,7 @@ class Momentum(_MomentumFamily):
             "dampening": dampening,
             "weight_decay": weight_decay,
         }
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach)
+        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
 
 
 class NAG(_MomentumFamily):
@@ -148,9 +191,10 @@ class NAG(_MomentumFamily):
         *,
         maximize: bool = False,
         foreach: bool | None = None,
+        fused: bool | None = None,
     ) -> None:
         defaults = {"lr": lr, "momentum": momentum, "dampening": 0.0, "weight_decay": weight_decay}
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach)
+        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
 
 
 def _momentum_sample(rng: np.random.Generator) -> dict[str, Any]:
