@@ -22,6 +22,7 @@ from beyondadam.optim.amsgrad import FLAVORS, AMSGrad
 from beyondadam.optim.catalog import CATALOG, Entry, get
 from beyondadam.optim.constraints import Box, Constraint, L1Ball, L2Ball
 from beyondadam.optim.nadam import NAdam
+from beyondadam.optim.radam import RAdam
 from beyondadam.optim.rmsprop import RMSProp
 from beyondadam.optim.sgd import NAG, SGD, Momentum
 
@@ -46,6 +47,7 @@ __all__ = [
     "L2Ball",
     "Momentum",
     "NAdam",
+    "RAdam",
     "RMSProp",
     "get",
 ]

@@ -8,7 +8,17 @@ every part of the entry is complete.
 
 from __future__ import annotations
 
-from beyondadam.optim import adadelta, adagrad, adam, adamnc, amsgrad, nadam, rmsprop, sgd
+from beyondadam.optim import (
+    adadelta,
+    adagrad,
+    adam,
+    adamnc,
+    amsgrad,
+    nadam,
+    radam,
+    rmsprop,
+    sgd,
+)
 from beyondadam.optim._entry import Entry, Oracle
 
 ENTRIES: tuple[Entry, ...] = (
@@ -22,6 +32,7 @@ ENTRIES: tuple[Entry, ...] = (
     nadam.ENTRY,
     amsgrad.ENTRY,
     adamnc.ENTRY,
+    radam.ENTRY,
 )
 
 #: lowercase name -> entry, in catalog order.
