@@ -18,6 +18,7 @@ from beyondadam.optim.adadelta import AdaDelta
 from beyondadam.optim.adagrad import AdaGrad
 from beyondadam.optim.adam import Adam
 from beyondadam.optim.adamnc import AdamNC
+from beyondadam.optim.adopt import ADOPT
 from beyondadam.optim.amsgrad import FLAVORS, AMSGrad
 from beyondadam.optim.catalog import CATALOG, Entry, get
 from beyondadam.optim.constraints import Box, Constraint, L1Ball, L2Ball
@@ -29,6 +30,7 @@ from beyondadam.optim.sgd import NAG, SGD, Momentum
 OPTIMIZERS: dict[str, type[BeyondOptimizer]] = {key: e.cls for key, e in CATALOG.items()}
 
 __all__ = [
+    "ADOPT",
     "CATALOG",
     "FLAVORS",
     "NAG",

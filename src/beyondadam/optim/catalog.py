@@ -13,6 +13,7 @@ from beyondadam.optim import (
     adagrad,
     adam,
     adamnc,
+    adopt,
     amsgrad,
     nadam,
     radam,
@@ -33,6 +34,7 @@ ENTRIES: tuple[Entry, ...] = (
     amsgrad.ENTRY,
     adamnc.ENTRY,
     radam.ENTRY,
+    adopt.ENTRY,
 )
 
 #: lowercase name -> entry, in catalog order.
