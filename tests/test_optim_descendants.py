@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from beyondadam.optim import adopt, radam
+from beyondadam.optim import adabelief, adopt, radam
 from beyondadam.optim._entry import Entry, Oracle
 
 # The authors' packages call torch APIs that now warn; their warnings are not ours to fix.
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore::DeprecationWarning", "ignore:.*is deprecated:UserWarning"
 )
 
-NEW: tuple[Entry, ...] = (radam.ENTRY, adopt.ENTRY)
+NEW: tuple[Entry, ...] = (radam.ENTRY, adopt.ENTRY, adabelief.ENTRY)
 STEPS = 60
 TOL = {torch.float64: 1e-10, torch.float32: 1e-5}
 PATHS = {"single": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
@@ -160,3 +160,48 @@ def test_equals_oracle(entry: Entry, oracle: Oracle, path: str, dtype, seed: int
     assert_trajectories(ours, theirs, dtype, f"{kw} maximize={maximize}")
     moved = any(not np.array_equal(a, np.asarray(x)) for a, x in zip(ours[-1], x0, strict=True))
     assert moved
+
+
+def _variant_cases():
+    for entry in NEW:
+        for i, variant in enumerate(entry.variants):
+            for oracle in entry.oracles:
+                yield pytest.param(entry, variant, oracle, id=f"{entry.key}-{i}-{oracle.label}")
+
+
+@pytest.mark.parametrize(("entry", "variant", "oracle"), list(_variant_cases()))
+def test_every_variant_equals_oracle(entry: Entry, variant: dict, oracle: Oracle):
+    """Every code path the entry declares, in float64 on the default path."""
+    kw = entry.validate({k: v for k, v in variant.items() if k != "maximize"})
+    okw = oracle.translate(kw)
+    if okw is None:
+        pytest.skip(f"{oracle.label} does not implement {variant}")
+    maximize = bool(variant.get("maximize", False))
+    _, x0, grads = problem(len(entry.key))
+    ours = run_ours(lambda p: entry.cls(p, **kw, maximize=maximize), x0, grads, torch.float64)
+    theirs = run_oracle(oracle, okw, x0, grads, torch.float64, maximize, "single")
+    assert_trajectories(ours, theirs, torch.float64, str(variant))
+
+
+@pytest.mark.parametrize("rectify", [False, True])
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("decoupled", [False, True])
+@pytest.mark.parametrize("path", ["single", "foreach"])
+def test_adabelief_every_combination(rectify, amsgrad, decoupled, path):
+    entry = adabelief.ENTRY
+    kw = entry.validate(
+        {
+            "lr": 0.05,
+            "betas": (0.8, 0.99),
+            "eps": 1e-10,
+            "weight_decay": 0.05,
+            "decoupled_weight_decay": decoupled,
+            "rectify": rectify,
+            "amsgrad": amsgrad,
+        }
+    )
+    oracle = entry.oracles[0]
+    _, x0, grads = problem(5)
+    ours = run_ours(lambda p: entry.cls(p, **kw, **PATHS[path]), x0, grads, torch.float64)
+    theirs = run_oracle(oracle, oracle.translate(kw), x0, grads, torch.float64, False, path)
+    assert_trajectories(ours, theirs, torch.float64)

@@ -14,6 +14,7 @@ preconditioner-weighted norm.
 from __future__ import annotations
 
 from beyondadam.optim._base import BeyondOptimizer
+from beyondadam.optim.adabelief import AdaBelief
 from beyondadam.optim.adadelta import AdaDelta
 from beyondadam.optim.adagrad import AdaGrad
 from beyondadam.optim.adam import Adam
@@ -37,6 +38,7 @@ __all__ = [
     "OPTIMIZERS",
     "SGD",
     "AMSGrad",
+    "AdaBelief",
     "AdaDelta",
     "AdaGrad",
     "Adam",

@@ -9,6 +9,7 @@ every part of the entry is complete.
 from __future__ import annotations
 
 from beyondadam.optim import (
+    adabelief,
     adadelta,
     adagrad,
     adam,
@@ -35,6 +36,7 @@ ENTRIES: tuple[Entry, ...] = (
     adamnc.ENTRY,
     radam.ENTRY,
     adopt.ENTRY,
+    adabelief.ENTRY,
 )
 
 #: lowercase name -> entry, in catalog order.
