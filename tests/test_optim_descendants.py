@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from beyondadam.optim import adabelief, adopt, radam
+from beyondadam.optim import adabelief, adabound, adopt, radam
 from beyondadam.optim._entry import Entry, Oracle
 
 # The authors' packages call torch APIs that now warn; their warnings are not ours to fix.
@@ -24,7 +24,13 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore::DeprecationWarning", "ignore:.*is deprecated:UserWarning"
 )
 
-NEW: tuple[Entry, ...] = (radam.ENTRY, adopt.ENTRY, adabelief.ENTRY)
+NEW: tuple[Entry, ...] = (
+    radam.ENTRY,
+    adopt.ENTRY,
+    adabelief.ENTRY,
+    adabound.ADABOUND_ENTRY,
+    adabound.AMSBOUND_ENTRY,
+)
 STEPS = 60
 TOL = {torch.float64: 1e-10, torch.float32: 1e-5}
 PATHS = {"single": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
@@ -205,3 +211,33 @@ def test_adabelief_every_combination(rectify, amsgrad, decoupled, path):
     ours = run_ours(lambda p: entry.cls(p, **kw, **PATHS[path]), x0, grads, torch.float64)
     theirs = run_oracle(oracle, oracle.translate(kw), x0, grads, torch.float64, False, path)
     assert_trajectories(ours, theirs, torch.float64)
+
+
+@pytest.mark.parametrize("entry", [adabound.ADABOUND_ENTRY, adabound.AMSBOUND_ENTRY], ids=str)
+@pytest.mark.parametrize("path", ["single", "foreach"])
+def test_adabound_rescales_final_lr_under_a_scheduler(entry: Entry, path: str):
+    """The package decays final_lr with lr (final_lr * lr / initial lr); so do we."""
+    oracle = entry.oracles[0]
+    _need(oracle)
+    kw = entry.validate({"lr": 0.05, "final_lr": 0.02, "gamma": 0.05, "weight_decay": 0.01})
+    _, x0, grads = problem(11)
+    runs = []
+    for make in (
+        lambda p: entry.cls(p, **kw, **PATHS[path]),
+        lambda p: _import(oracle.target)(p, **oracle.translate(kw)),
+    ):
+        params = [torch.tensor(x, requires_grad=True) for x in x0]
+        opt = make(params)
+        sched = torch.optim.lr_scheduler.StepLR(opt, step_size=7, gamma=0.3)
+        out = []
+        for gs in grads:
+            for p, g in zip(params, gs, strict=True):
+                p.grad = torch.tensor(g)
+            opt.step()
+            sched.step()
+            out.append([p.detach().numpy().copy() for p in params])
+        runs.append(out)
+    assert_trajectories(runs[0], runs[1], torch.float64)
+    # Without the rescaling the bounds would not follow the schedule: a real difference.
+    plain = run_ours(lambda p: entry.cls(p, **kw), x0, grads, torch.float64)
+    assert not np.allclose(plain[-1][0], runs[0][-1][0], rtol=1e-6, atol=1e-9)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from beyondadam.optim._base import BeyondOptimizer
 from beyondadam.optim.adabelief import AdaBelief
+from beyondadam.optim.adabound import AdaBound, AMSBound
 from beyondadam.optim.adadelta import AdaDelta
 from beyondadam.optim.adagrad import AdaGrad
 from beyondadam.optim.adam import Adam
@@ -37,8 +38,10 @@ __all__ = [
     "NAG",
     "OPTIMIZERS",
     "SGD",
+    "AMSBound",
     "AMSGrad",
     "AdaBelief",
+    "AdaBound",
     "AdaDelta",
     "AdaGrad",
     "Adam",

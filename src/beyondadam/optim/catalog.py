@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from beyondadam.optim import (
     adabelief,
+    adabound,
     adadelta,
     adagrad,
     adam,
@@ -37,6 +38,8 @@ ENTRIES: tuple[Entry, ...] = (
     radam.ENTRY,
     adopt.ENTRY,
     adabelief.ENTRY,
+    adabound.ADABOUND_ENTRY,
+    adabound.AMSBOUND_ENTRY,
 )
 
 #: lowercase name -> entry, in catalog order.
