@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from beyondadam.optim import adabelief, adabound, adopt, radam
+from beyondadam.optim import adabelief, adabound, adopt, radam, yogi
 from beyondadam.optim._entry import Entry, Oracle
 
 # The authors' packages call torch APIs that now warn; their warnings are not ours to fix.
@@ -30,6 +30,7 @@ NEW: tuple[Entry, ...] = (
     adabelief.ENTRY,
     adabound.ADABOUND_ENTRY,
     adabound.AMSBOUND_ENTRY,
+    yogi.ENTRY,
 )
 STEPS = 60
 TOL = {torch.float64: 1e-10, torch.float32: 1e-5}

@@ -28,6 +28,7 @@ from beyondadam.optim.nadam import NAdam
 from beyondadam.optim.radam import RAdam
 from beyondadam.optim.rmsprop import RMSProp
 from beyondadam.optim.sgd import NAG, SGD, Momentum
+from beyondadam.optim.yogi import Yogi
 
 OPTIMIZERS: dict[str, type[BeyondOptimizer]] = {key: e.cls for key, e in CATALOG.items()}
 
@@ -56,5 +57,6 @@ __all__ = [
     "NAdam",
     "RAdam",
     "RMSProp",
+    "Yogi",
     "get",
 ]

@@ -21,6 +21,7 @@ from beyondadam.optim import (
     radam,
     rmsprop,
     sgd,
+    yogi,
 )
 from beyondadam.optim._entry import Entry, Oracle
 
@@ -40,6 +41,7 @@ ENTRIES: tuple[Entry, ...] = (
     adabelief.ENTRY,
     adabound.ADABOUND_ENTRY,
     adabound.AMSBOUND_ENTRY,
+    yogi.ENTRY,
 )
 
 #: lowercase name -> entry, in catalog order.
