@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from beyondadam.optim import adabelief, adabound, adopt, radam, yogi
+from beyondadam.optim import adabelief, adabound, adamx, adopt, nosadam, padam, radam, yogi
 from beyondadam.optim._entry import Entry, Oracle
 
 # The authors' packages call torch APIs that now warn; their warnings are not ours to fix.
@@ -31,6 +31,9 @@ NEW: tuple[Entry, ...] = (
     adabound.ADABOUND_ENTRY,
     adabound.AMSBOUND_ENTRY,
     yogi.ENTRY,
+    padam.ENTRY,
+    adamx.ENTRY,
+    nosadam.ENTRY,
 )
 STEPS = 60
 TOL = {torch.float64: 1e-10, torch.float32: 1e-5}

@@ -20,11 +20,14 @@ from beyondadam.optim.adadelta import AdaDelta
 from beyondadam.optim.adagrad import AdaGrad
 from beyondadam.optim.adam import Adam
 from beyondadam.optim.adamnc import AdamNC
+from beyondadam.optim.adamx import AdamX
 from beyondadam.optim.adopt import ADOPT
 from beyondadam.optim.amsgrad import FLAVORS, AMSGrad
 from beyondadam.optim.catalog import CATALOG, Entry, get
 from beyondadam.optim.constraints import Box, Constraint, L1Ball, L2Ball
 from beyondadam.optim.nadam import NAdam
+from beyondadam.optim.nosadam import NosAdam
+from beyondadam.optim.padam import Padam
 from beyondadam.optim.radam import RAdam
 from beyondadam.optim.rmsprop import RMSProp
 from beyondadam.optim.sgd import NAG, SGD, Momentum
@@ -47,6 +50,7 @@ __all__ = [
     "AdaGrad",
     "Adam",
     "AdamNC",
+    "AdamX",
     "BeyondOptimizer",
     "Box",
     "Constraint",
@@ -55,6 +59,8 @@ __all__ = [
     "L2Ball",
     "Momentum",
     "NAdam",
+    "NosAdam",
+    "Padam",
     "RAdam",
     "RMSProp",
     "Yogi",

@@ -15,9 +15,12 @@ from beyondadam.optim import (
     adagrad,
     adam,
     adamnc,
+    adamx,
     adopt,
     amsgrad,
     nadam,
+    nosadam,
+    padam,
     radam,
     rmsprop,
     sgd,
@@ -42,6 +45,9 @@ ENTRIES: tuple[Entry, ...] = (
     adabound.ADABOUND_ENTRY,
     adabound.AMSBOUND_ENTRY,
     yogi.ENTRY,
+    padam.ENTRY,
+    adamx.ENTRY,
+    nosadam.ENTRY,
 )
 
 #: lowercase name -> entry, in catalog order.
