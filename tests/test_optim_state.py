@@ -8,21 +8,14 @@ import pytest
 import torch
 
 from beyondadam import optim as bo
+from beyondadam.optim.catalog import ENTRIES
 from beyondadam.schedules import inverse_sqrt
 
+# Every configuration the catalog marks as selecting different equations.
 FACTORIES = {
-    "sgd": lambda p: bo.SGD(p, lr=0.05),
-    "momentum": lambda p: bo.Momentum(p, lr=0.05),
-    "nag": lambda p: bo.NAG(p, lr=0.05),
-    "adagrad": lambda p: bo.AdaGrad(p, lr=0.05),
-    "rmsprop": lambda p: bo.RMSProp(p, momentum=0.5, centered=True),
-    "adadelta": lambda p: bo.AdaDelta(p),
-    "adam": lambda p: bo.Adam(p, lr=0.01),
-    "nadam": lambda p: bo.NAdam(p),
-    "amsgrad-paper": lambda p: bo.AMSGrad(p, lr=0.01, beta1_decay=0.9),
-    "amsgrad-pytorch": lambda p: bo.AMSGrad(p, lr=0.01, flavor="pytorch"),
-    "amsgrad-optax": lambda p: bo.AMSGrad(p, lr=0.01, flavor="optax", beta1_decay="inverse"),
-    "adamnc": lambda p: bo.AdamNC(p, lr=0.01),
+    f"{e.key}-{i}": (lambda p, e=e, v=v: e.cls(p, **v))
+    for e in ENTRIES
+    for i, v in enumerate(e.variants)
 }
 
 

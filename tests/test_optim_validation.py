@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 
 import pytest
@@ -10,10 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from beyondadam import optim as bo
+from beyondadam.optim.catalog import ENTRIES
 
 P = [torch.zeros(2, requires_grad=True)]
-ALL = [bo.Adam, bo.AMSGrad, bo.AdamNC, bo.NAdam, bo.RMSProp, bo.AdaGrad, bo.AdaDelta]
-LR_REQUIRED = [bo.SGD, bo.Momentum, bo.NAG]
+LR_REQUIRED = [e.cls for e in ENTRIES if e.defaults()["lr"] is inspect.Parameter.empty]
+ALL = [e.cls for e in ENTRIES if e.cls not in LR_REQUIRED]
+WITH_EPS = [e.cls for e in ENTRIES if "eps" in e.defaults()]
+WITH_BETAS = [e.cls for e in ENTRIES if "betas" in e.defaults()]
 
 
 def _make(cls, **kw):
@@ -29,7 +33,7 @@ def test_bad_lr(cls, lr):
         _make(cls, lr=lr)
 
 
-@pytest.mark.parametrize("cls", [bo.Adam, bo.AMSGrad, bo.NAdam])
+@pytest.mark.parametrize("cls", WITH_BETAS)
 @given(
     beta=st.one_of(st.floats(max_value=-1e-12), st.floats(min_value=1.0), st.just(math.nan)),
     index=st.integers(0, 1),
@@ -41,7 +45,7 @@ def test_bad_betas(cls, beta, index):
         cls(P, betas=tuple(betas))
 
 
-@pytest.mark.parametrize("cls", ALL)
+@pytest.mark.parametrize("cls", WITH_EPS)
 def test_bad_eps(cls):
     with pytest.raises(ValueError, match="eps must be"):
         cls(P, eps=-1e-8)

@@ -45,7 +45,6 @@ def optimizers(show_math: bool, names: tuple[str, ...]) -> None:
         click.secho(f"{name}  ({cls.__module__.rsplit('.', 1)[0]}.{cls.__name__})", bold=True)
         click.echo(f"  defaults: {_defaults(cls)}")
         click.echo(f"  {_summary(cls)}")
-        click.echo(f"  update: {cls.update_rule}")
         if show_math:
             click.echo("\n".join("    " + line for line in inspect.getdoc(cls).splitlines()))
         click.echo()

@@ -44,8 +44,6 @@ class BeyondOptimizer(torch.optim.Optimizer):
       the optimizer's preconditioner, as in the paper's algorithms.
     """
 
-    #: the update in one line of plain text (shown by ``beyondadam optimizers``).
-    update_rule: ClassVar[str] = ""
     #: name -> check, for every hyperparameter of the class (besides the shared switches).
     hyperparameters: ClassVar[dict[str, Check]] = {}
     #: whether the single-tensor path accepts sparse gradients (as torch.optim's counterpart does).

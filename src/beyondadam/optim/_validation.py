@@ -82,6 +82,7 @@ def interval(spec: Interval) -> Check:
     def check(owner: str, name: str, value: Any) -> None:
         check_in(owner, name, value, spec)
 
+    check.interval = spec  # type: ignore[attr-defined]  # read by the generic validation tests
     return check
 
 

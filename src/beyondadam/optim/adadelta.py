@@ -27,13 +27,6 @@ class AdaDelta(BeyondOptimizer):
     State: ``step``, ``square_avg`` (:math:`v_t`), ``acc_delta`` (:math:`u_t`).
     """
 
-    update_rule = (
-        "v <- rho v + (1-rho) g^2;  "
-        "d = sqrt(u + eps)/sqrt(v + eps) g;  "
-        "u <- rho u + (1-rho) d^2;  "
-        "x <- P_A(x - lr d)"
-    )
-
     hyperparameters = {
         "lr": interval(NON_NEGATIVE),
         "rho": interval(UNIT),

@@ -26,8 +26,6 @@ class AdaGrad(BeyondOptimizer):
     State: ``step``, ``sum`` (:math:`s_t`).
     """
 
-    update_rule = "s <- s + g^2;  x <- P_A(x - lr / (1 + (t-1) lr_decay) * g / (sqrt(s) + eps))"
-
     supports_sparse = True
     hyperparameters = {
         "lr": interval(NON_NEGATIVE),

@@ -34,12 +34,6 @@ class Adam(_AdamFamily):
     ``exp_avg_sq`` (:math:`v_t`).
     """
 
-    update_rule = (
-        "m <- b1 m + (1-b1) g;  "
-        "v <- b2 v + (1-b2) g^2;  "
-        "x <- P_A(x - lr/(1-b1^t) * m / (sqrt(v/(1-b2^t)) + eps))"
-    )
-
     hyperparameters = {
         "lr": interval(NON_NEGATIVE),
         "betas": check_betas_param,

@@ -34,12 +34,6 @@ class AdamNC(_AdamFamily):
     ``exp_avg_sq`` (:math:`v_t`).
     """
 
-    update_rule = (
-        "m <- b1_t m + (1-b1_t) g;  "
-        "v <- (1 - 1/t) v + g^2 / t;  "
-        "x <- P_A(x - lr * m / (sqrt(v) + eps))"
-    )
-
     hyperparameters = {
         "lr": interval(NON_NEGATIVE),
         "beta1": interval(UNIT_HALF_OPEN),

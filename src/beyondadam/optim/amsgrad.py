@@ -77,13 +77,6 @@ class AMSGrad(_AdamFamily):
     kernel (its two bias corrections cannot both be folded in) and uses the multi-tensor path.
     """
 
-    update_rule = (
-        "m <- b1_t m + (1-b1_t) g;  "
-        "v <- b2 v + (1-b2) g^2;  "
-        "vhat <- max(vhat, v);  "
-        "x <- P_A(x - lr * m / (sqrt(vhat) + eps))  [flavor=paper]"
-    )
-
     hyperparameters = {
         "lr": interval(NON_NEGATIVE),
         "betas": check_betas_param,

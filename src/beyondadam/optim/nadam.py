@@ -42,8 +42,6 @@ class NAdam(BeyondOptimizer):
     ``exp_avg_sq`` (:math:`v_t`).
     """
 
-    update_rule = "Adam with Nesterov momentum and the mu_t = b1 (1 - 0.5 * 0.96^(t psi)) schedule"
-
     hyperparameters = {
         "lr": interval(NON_NEGATIVE),
         "betas": _check_betas,

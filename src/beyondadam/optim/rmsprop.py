@@ -30,11 +30,6 @@ class RMSProp(BeyondOptimizer):
     State: ``step``, ``square_avg`` (:math:`v_t`), ``grad_avg`` (centered), ``momentum_buffer``.
     """
 
-    update_rule = (
-        "v <- alpha v + (1-alpha) g^2;  "
-        "x <- P_A(x - lr * g / (sqrt(v) + eps))  (+ momentum, centered)"
-    )
-
     hyperparameters = {
         "lr": interval(NON_NEGATIVE),
         "alpha": interval(UNIT),

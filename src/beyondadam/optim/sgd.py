@@ -68,8 +68,6 @@ class SGD(_MomentumFamily):
     projection onto the group's ``constraint`` (none by default).
     """
 
-    update_rule = "x <- P(x - lr * g)"
-
     hyperparameters = {"lr": interval(NON_NEGATIVE), "weight_decay": interval(NON_NEGATIVE)}
 
     def __init__(
@@ -96,8 +94,6 @@ class Momentum(_MomentumFamily):
     with :math:`\mu` = ``momentum``, :math:`\tau` = ``dampening``, :math:`\eta` = ``lr``.
     State: ``momentum_buffer`` (:math:`b_t`).
     """
-
-    update_rule = "b <- momentum * b + (1 - dampening) * g  (b_1 = g_1);  x <- P(x - lr * b)"
 
     hyperparameters = {
         "lr": interval(NON_NEGATIVE),
@@ -136,8 +132,6 @@ class NAG(_MomentumFamily):
     State: ``momentum_buffer`` (:math:`b_t`).
     """
 
-    update_rule = "b <- momentum * b + g  (b_1 = g_1);  x <- P(x - lr * (g + momentum * b))"
-
     nesterov = True
     hyperparameters = {
         "lr": interval(NON_NEGATIVE),
@@ -172,7 +166,13 @@ def _nag_sample(rng: np.random.Generator) -> dict[str, Any]:
 
 
 _TORCH_SGD = "torch.optim:SGD"
-SGD_ENTRY = Entry(SGD, sample_common, (Oracle(_TORCH_SGD, same, same_paths=True),), sim="sgd")
+SGD_ENTRY = Entry(
+    SGD,
+    sample_common,
+    (Oracle(_TORCH_SGD, same, same_paths=True),),
+    sim="sgd",
+    variants=({"lr": 0.01},),
+)
 MOMENTUM_ENTRY = Entry(
     Momentum,
     _momentum_sample,
@@ -185,4 +185,5 @@ NAG_ENTRY = Entry(
     _nag_sample,
     (Oracle(_TORCH_SGD, lambda kw: {**kw, "nesterov": True}, same_paths=True),),
     sim="nag",
+    variants=({"lr": 0.01},),
 )
