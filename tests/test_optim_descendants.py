@@ -24,6 +24,7 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore::DeprecationWarning", "ignore:.*is deprecated:UserWarning"
 )
 
+bo_radam = radam.RAdam
 NEW: tuple[Entry, ...] = (
     radam.ENTRY,
     adopt.ENTRY,
@@ -245,3 +246,29 @@ def test_adabound_rescales_final_lr_under_a_scheduler(entry: Entry, path: str):
     # Without the rescaling the bounds would not follow the schedule: a real difference.
     plain = run_ours(lambda p: entry.cls(p, **kw), x0, grads, torch.float64)
     assert not np.allclose(plain[-1][0], runs[0][-1][0], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["f64", "f32"])
+@pytest.mark.parametrize("theirs", ["single", "foreach"])
+@pytest.mark.parametrize("path", list(PATHS))
+def test_radam_equals_each_torch_path(path, theirs, dtype):
+    """torch.optim.RAdam's own single and foreach paths, against each of ours."""
+    for seed in range(3):
+        rng, x0, grads = problem(100 + seed)
+        kw = radam.ENTRY.validate(radam.ENTRY.sample(rng))
+        maximize = bool(rng.integers(2))
+        ours = run_ours(
+            lambda p, kw=kw, mx=maximize: bo_radam(p, **kw, maximize=mx, **PATHS[path]),
+            x0,
+            grads,
+            dtype,
+        )
+        ref = run_ours(
+            lambda p, kw=kw, mx=maximize: torch.optim.RAdam(
+                p, **kw, maximize=mx, foreach=theirs == "foreach"
+            ),
+            x0,
+            grads,
+            dtype,
+        )
+        assert_trajectories(ours, ref, dtype, str(kw))

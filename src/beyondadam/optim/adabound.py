@@ -155,10 +155,17 @@ class AdaBound(BeyondOptimizer):
 
 
 class AMSBound(AdaBound):
-    r"""AMSBound: :class:`AdaBound` on :math:`\hat v_t = \max(\hat v_{t-1}, v_t)`.
+    r"""AMSBound: :class:`AdaBound` on the running maximum of the second moment.
+
+    .. math::
+        \hat v_t = \max(\hat v_{t-1}, v_t), \qquad
+        \eta_t = \operatorname{clip}\Big(\frac{\alpha\sqrt{1-\beta_2^t}/(1-\beta_1^t)}
+            {\sqrt{\hat v_t} + \epsilon},\ \eta_l(t),\ \eta_u(t)\Big), \qquad
+        x_{t+1} = \Pi_F^{A_t}(x_t - \eta_t \odot m_t)
 
     Equals ``adabound.AdaBound(amsbound=True)`` (package ``adabound`` 0.0.5) step by step; the
-    equations, bounds and differences from the package are those of :class:`AdaBound`.
+    moments, bounds :math:`\eta_l, \eta_u`, projection and differences from the package are
+    those of :class:`AdaBound`.
     """
 
     amsbound = True
