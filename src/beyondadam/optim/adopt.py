@@ -23,8 +23,8 @@ class ADOPT(BeyondOptimizer):
     r"""ADOPT; equals the authors' package ``torch-adopt`` 0.1.0 (``adopt.ADOPT``) step by step.
 
     The gradient is normalised by the *previous* second moment before it enters the momentum,
-    which removes the correlation that makes Adam diverge (the paper's counterexamples included)
-    for any :math:`\beta_2`. The first step only initialises :math:`v`:
+    which removes the correlation between the two that lets Adam diverge; the authors prove
+    convergence for any :math:`\beta_2`. The first step only initialises :math:`v`:
 
     .. math::
         t = 1: \quad v_1 = g_1^2, \quad x_2 = x_1;

@@ -29,8 +29,8 @@ class Yogi(BeyondOptimizer):
         v_t = v_{t-1} - (1 - \beta_2)\operatorname{sign}(v_{t-1} - g_t^2)\, g_t^2,
 
     ``flavor="paper"`` (Algorithm 2 of Zaheer et al. 2018; the default): no bias correction,
-    :math:`m_0 = 0`, :math:`v_0 = ` ``initial_accumulator_value`` (the paper's :math:`v_0 = 0` is
-    ``initial_accumulator_value=0``; its experiments start from a small positive value),
+    :math:`m_0 = 0`, :math:`v_0 = ` ``initial_accumulator_value`` (the algorithm's
+    :math:`v_0 = 0` is ``initial_accumulator_value=0``),
 
     .. math::
         x_{t+1} = \Pi_F^{A_t}\Big(x_t - \eta \frac{m_t}{\sqrt{v_t} + \epsilon}\Big), \qquad
