@@ -38,6 +38,19 @@ def _have(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+#: a peer implementation's row label -> the row of ours it is compared with.
+PEERS = {
+    "torch.optim RAdam (single)": "beyondadam RAdam (default path)",
+    "torch.optim RAdam foreach": "beyondadam RAdam foreach",
+    "torch-adopt ADOPT (single)": "beyondadam ADOPT (default path)",
+    "torch-adopt ADOPT foreach": "beyondadam ADOPT foreach",
+    "adabelief-pytorch AdaBelief": "beyondadam AdaBelief (default path)",
+    "adabound AdaBound": "beyondadam AdaBound (default path)",
+    "adabound AMSBound": "beyondadam AMSBound (default path)",
+    "optax.yogi (jax.jit, CPU)": "beyondadam Yogi optax (default path)",
+}
+
+
 def candidates() -> list[tuple[str, int, Factory]]:
     """(label, state tensors per parameter, factory); peers only where installed."""
     rows: list[tuple[str, int, Factory]] = []
@@ -141,6 +154,8 @@ def main() -> None:
     print(f"in-place update bandwidth: {bw:.1f} GB/s\n")
     print("| optimizer | state | step ms | fused Adam ms | ratio | goal (1.5x scaled) | meets |")
     print("|---|---:|---:|---:|---:|---:|---|")
+    ratios: dict[str, float] = {}
+    times: dict[str, float] = {}
     for label, states, make in candidates():
         base, _ = make_case(adam_fused, args.tensors, args.numel, device)
         opt, _ = make_case(make, args.tensors, args.numel, device)
@@ -153,6 +168,7 @@ def main() -> None:
         gc.collect()
         goal = 1.5 * (3 + 2 * states) / 7
         ratio = t / t_adam
+        ratios[label], times[label] = ratio, t
         print(
             f"| {label} | {states} | {t * 1e3:.1f} | {t_adam * 1e3:.1f} | {ratio:.2f}x | "
             f"{goal:.2f}x | {'yes' if ratio <= goal else 'no'} |",
@@ -162,6 +178,16 @@ def main() -> None:
         t = _optax_yogi_best(args.tensors, args.numel, args.repeats)
         if t is not None:
             print(f"| optax.yogi (jax.jit, CPU) | 2 | {t * 1e3:.1f} | | | | |")
+            times["optax.yogi (jax.jit, CPU)"] = t
+    print("\n| peer implementation | ours | peer / ours |")
+    print("|---|---|---:|")
+    for peer, ours in PEERS.items():
+        if peer in ratios and ours in ratios:
+            # Both ratios are to fused Adam timed beside them: their quotient cancels the load.
+            print(f"| {peer} | {ours} | {ratios[peer] / ratios[ours]:.2f}x |")
+        elif peer in times and ours in times:
+            quotient = times[peer] / times[ours]
+            print(f"| {peer} (raw times, not interleaved) | {ours} | {quotient:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -72,8 +72,9 @@ class AdaBelief(BeyondOptimizer):
     bias-corrected except through :math:`r_t\sqrt{1-\beta_2^t}`. Where the maximum is never used
     (``rectify=True``) we do not keep it (the package does, without using it). The package shares
     its cache of :math:`(\rho_t, r_t)` between param groups that were added with different betas
-    after construction; each of our groups uses its own betas. No fused kernel (the second moment
-    is of :math:`g_t - m_t`, not :math:`g_t`).
+    after construction; each of our groups uses its own betas. The package computes float16
+    parameters in float32; we compute in the parameter's dtype, as torch.optim does. No fused
+    kernel (the second moment is of :math:`g_t - m_t`, not :math:`g_t`).
 
     State: ``step``, ``exp_avg`` (:math:`m_t`), ``exp_avg_var`` (:math:`s_t`) and, with
     ``amsgrad=True, rectify=False``, ``max_exp_avg_var`` (:math:`\hat s_t`).
