@@ -235,3 +235,16 @@ def test_projection_is_weighted_by_the_preconditioner(entry):
         assert np.linalg.norm(x.detach().numpy()) <= radius * (1 + 1e-12)
         bound += np.linalg.norm(y) > radius
     assert bound > 0
+
+
+def test_nosadam_weight_sums_match_a_fresh_sum_at_every_step():
+    """The running B_t (one term a step, probes at earlier t) equals summing 1..t afresh."""
+    from beyondadam.optim.nosadam import weight_sums
+
+    cache: dict[float, tuple[int, float]] = {}
+    for t in range(1, 300):
+        weight_sums(0.3, 2, cache)  # the fused-path probe must not disturb the running sum
+        b_t, big_b = weight_sums(0.3, t, cache)
+        assert big_b == sum(float(k) ** -0.3 for k in range(1, t + 1))
+        assert b_t == float(t) ** -0.3
+    assert cache[0.3][0] == 299

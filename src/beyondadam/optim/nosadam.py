@@ -11,16 +11,23 @@ from beyondadam.optim._base import ParamsT
 from beyondadam.optim._entry import Entry, Oracle, log_uniform, sample_common
 from beyondadam.optim._validation import NON_NEGATIVE, UNIT, UNIT_HALF_OPEN, interval
 
-#: gamma -> [B_0, B_1, ...], B_t = sum_{k<=t} k^-gamma, summed in order once and reused.
-_B_SUMS: dict[float, list[float]] = {}
 
+def weight_sums(gamma: float, t: int, cache: dict[float, tuple[int, float]]) -> tuple[float, float]:
+    r"""(:math:`b_t`, :math:`B_t`): :math:`b_k = k^{-\gamma}`, :math:`B_t = \sum_{k\le t} b_k`.
 
-def weight_sums(gamma: float, t: int) -> tuple[float, float]:
-    r"""(:math:`b_t`, :math:`B_t`): :math:`b_k = k^{-\gamma}`, :math:`B_t = \sum_{k\le t} b_k`."""
-    sums = _B_SUMS.setdefault(float(gamma), [0.0])
-    while len(sums) <= t:
-        sums.append(sums[-1] + float(len(sums)) ** -gamma)
-    return float(t) ** -gamma, sums[t]
+    ``cache`` maps ``gamma`` to the largest ``(t, B_t)`` seen: the next step adds one term; an
+    earlier ``t`` (the fused-path probe at ``t = 2``) is summed afresh without touching it.
+    The terms are always added in the order :math:`k = 1, 2, \ldots`, so :math:`B_t` is the same
+    number either way.
+    """
+    last_t, total = cache.get(gamma, (0, 0.0))
+    if last_t > t:
+        last_t, total = 0, 0.0
+    for k in range(last_t + 1, t + 1):
+        total += float(k) ** -gamma
+    if t >= cache.get(gamma, (0, 0.0))[0]:
+        cache[gamma] = (t, total)
+    return float(t) ** -gamma, total
 
 
 class NosAdam(_AdamFamily):
@@ -42,7 +49,7 @@ class NosAdam(_AdamFamily):
     weights sum to one), :math:`\eta_t` = ``lr`` (the paper's :math:`\eta/\sqrt t` is a
     scheduler) and :math:`g_t` including ``weight_decay`` :math:`\lambda x_t`.
     :math:`\gamma = 0` is :class:`~beyondadam.optim.AdamNC` (:math:`\beta_{2,t} = 1 - 1/t`)
-    exactly. :math:`B_t` is summed in order once per :math:`\gamma` and reused. The step is the
+    exactly. :math:`B_t` is kept and advanced by one term a step. The step is the
     Adam family's shape, so it runs through torch's fused kernel.
 
     State: ``step``, ``exp_avg`` (:math:`m_t`), ``exp_avg_sq`` (:math:`v_t`).
@@ -76,10 +83,17 @@ class NosAdam(_AdamFamily):
             "eps": eps,
             "weight_decay": weight_decay,
         }
+        # gamma -> the last (t, B_t), so that each step adds one term (see weight_sums).
+        self._weight_sums: dict[float, tuple[int, float]] = {}
         super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
 
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Load as usual; the running sums restart (the next step sums up to its ``t``)."""
+        super().load_state_dict(state_dict)
+        self._weight_sums.clear()
+
     def _scalars(self, group: dict[str, Any], t: int) -> StepScalars:
-        b_t, big_b = weight_sums(group["gamma"], t)
+        b_t, big_b = weight_sums(group["gamma"], t, self._weight_sums)
         return StepScalars(group["beta1"], 1 - b_t / big_b, group["lr"])
 
 
