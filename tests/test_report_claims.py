@@ -11,11 +11,13 @@ from beyondadam.reporting.claims import (
     ClaimOutcome,
     evaluate_claims,
 )
+from beyondadam.reporting.results import parse_stages
 from beyondadam.reporting.sample import sample_results
 
 
 def _by_id(stages):
-    return {c.id: o for c, o in evaluate_claims(stages)}
+    """Verdicts from JSON stage records, read through the typed records as a report reads them."""
+    return {c.id: o for c, o in evaluate_claims(parse_stages({"stages": stages}))}
 
 
 @pytest.fixture
@@ -56,7 +58,7 @@ def test_sample_verdicts(stages):
     assert out["mnist-mlp-train"].verdict == NOT_SUPPORTED
     assert out["mnist-mlp-train"].detail == "difference inside the seed spread"
     assert out["cifarnet-train"].verdict == NOT_RUN
-    assert "CIFAR-10 not found" in out["cifarnet-train"].detail
+    assert "CIFAR-10 (binary version) not found" in out["cifarnet-train"].detail
     assert out["not-in-general"].verdict == HOLDS
 
 
@@ -100,16 +102,19 @@ def test_regret_claims(stages):
 
 
 def test_theorem1_needs_every_c(stages):
-    stages["theorem1"]["numbers"]["cases"][1]["x_T_adam"] = -1.0
+    n = stages["theorem1"]["numbers"]
+    n["optimizers"]["adam"]["x_T"][1] = -1.0
     out = _by_id(stages)["theorem1"]
     assert out.verdict == NOT_SUPPORTED
     assert "C=5" in out.detail
-    stages["theorem1"]["numbers"]["cases"] = [{"C": 1.5, "x_T_adam": 1.0}]
+    n["C"], n["beta2"] = [1.5], [1 / (1 + 1.5**2)]
+    for o in n["optimizers"].values():
+        o["x_T"], o["avg_regret"] = [1.0], [0.5]
     assert _by_id(stages)["theorem1"].verdict == NOT_RUN
 
 
 def test_training_claim_verdicts(stages):
-    ams = stages["mnist_logreg"]["numbers"]["optimizers"]["amsgrad"]
+    ams = stages["mnist-logreg"]["numbers"]["optimizers"]["amsgrad"]
     ams["final_train_loss"] = [0.40, 0.41, 0.405]  # now clearly above Adam's ~0.30
     out = _by_id(stages)["mnist-logreg-train"]
     assert out.verdict == NOT_SUPPORTED
@@ -118,14 +123,14 @@ def test_training_claim_verdicts(stages):
     out = _by_id(stages)["mnist-logreg-train"]
     assert out.detail == "difference inside the seed spread"
     ams["final_train_loss"] = [0.2]
-    stages["mnist_logreg"]["numbers"]["optimizers"]["adam"]["final_train_loss"] = [0.3]
+    stages["mnist-logreg"]["numbers"]["optimizers"]["adam"]["final_train_loss"] = [0.3]
     out = _by_id(stages)["mnist-logreg-train"]
     assert out.verdict == NOT_SUPPORTED
     assert "single seed" in out.detail
 
 
 def test_cifar_claims_when_run(stages):
-    stages["cifarnet"] = copy.deepcopy(stages["mnist_logreg"])
+    stages["cifarnet"] = copy.deepcopy(stages["mnist-logreg"])
     stages["cifarnet"]["numbers"]["n_test"] = 1000
     out = _by_id(stages)
     assert out["cifarnet-train"].verdict == HOLDS
@@ -134,14 +139,14 @@ def test_cifar_claims_when_run(stages):
 
 
 def test_not_in_general(stages):
-    for sid in ("mnist_logreg", "mnist_mlp"):
+    for sid in ("mnist-logreg", "mnist-mlp"):
         opts = stages[sid]["numbers"]["optimizers"]
-        opts["adam"] = {
+        opts["adam"] |= {
             "final_train_loss": [0.5, 0.51, 0.52],
             "final_test_loss": [0.5, 0.51, 0.52],
             "final_test_accuracy": [0.80, 0.81, 0.80],
         }
-        opts["amsgrad"] = {
+        opts["amsgrad"] |= {
             "final_train_loss": [0.1, 0.11, 0.12],
             "final_test_loss": [0.1, 0.11, 0.12],
             "final_test_accuracy": [0.95, 0.96, 0.95],
@@ -149,7 +154,7 @@ def test_not_in_general(stages):
     out = _by_id(stages)["not-in-general"]
     assert out.verdict == NOT_SUPPORTED
     assert "in 6" in out.measured
-    for sid in ("mnist_logreg", "mnist_mlp"):
+    for sid in ("mnist-logreg", "mnist-mlp"):
         stages[sid]["status"] = "not run"
     assert _by_id(stages)["not-in-general"].verdict == NOT_RUN
 

@@ -77,7 +77,7 @@ def test_report_command_rerenders_from_stored_numbers(sample_dir):
     # edit stored numbers: AMSGrad's training loss now above Adam's, Adam's x_T at -1
     path = sample_dir / "results.json"
     data = json.loads(path.read_text())
-    data["stages"]["mnist_logreg"]["numbers"]["optimizers"]["amsgrad"]["final_train_loss"] = [
+    data["stages"]["mnist-logreg"]["numbers"]["optimizers"]["amsgrad"]["final_train_loss"] = [
         0.5,
         0.51,
         0.52,

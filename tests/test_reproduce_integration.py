@@ -22,9 +22,15 @@ TINY = replace(
     theorem1_cs=(3.0, 5.0),
     atlas_grid=3,
     atlas_steps=2_000,
-    mnist_logreg=TrainingProfile(steps=60, lrs=(1e-2,), beta2s=(0.999,), seeds=2, eval_every=30),
-    mnist_mlp=TrainingProfile(steps=60, lrs=(1e-3,), beta2s=(0.999,), seeds=2, eval_every=30),
-    cifarnet=TrainingProfile(steps=2, lrs=(1e-3,), beta2s=(0.999,), seeds=2, eval_every=1),
+    training={
+        "mnist-logreg": TrainingProfile(
+            steps=60, lrs=(1e-2,), beta2s=(0.999,), seeds=2, eval_every=30
+        ),
+        "mnist-mlp": TrainingProfile(
+            steps=60, lrs=(1e-3,), beta2s=(0.999,), seeds=2, eval_every=30
+        ),
+        "cifarnet": TrainingProfile(steps=2, lrs=(1e-3,), beta2s=(0.999,), seeds=2, eval_every=1),
+    },
 )
 
 
@@ -45,7 +51,7 @@ def test_synthetic_stages_end_to_end(tmp_path):
             o = f1[setting]["optimizers"][opt]
             assert -1.0 <= o["x_T"] <= 1.0
             assert o["avg_regret_T"] == pytest.approx(o["avg_regret_T"])  # finite
-    assert [c["C"] for c in data["stages"]["theorem1"]["numbers"]["cases"]] == [3.0, 5.0]
+    assert data["stages"]["theorem1"]["numbers"]["C"] == [3.0, 5.0]
     for sid in ("figure1", "theorem1", "atlas"):
         figs = data["stages"][sid]["figures"]
         assert figs
@@ -63,28 +69,30 @@ def test_training_stages_end_to_end(tmp_path):
     if data_dir is None:
         pytest.skip("MNIST not found: set BEYONDADAM_DATA to a folder with mnist/")
     out = tmp_path / "out"
-    only = ["mnist_logreg"] + (["cifarnet"] if (data_dir / "cifar-10-batches-bin").is_dir() else [])
+    only = ["mnist-logreg"] + (["cifarnet"] if (data_dir / "cifar-10-batches-bin").is_dir() else [])
     res = reproduce(TINY, out, data_dir=data_dir, only=only, workers=1, quiet=True)
     assert res.failed == []
     data = json.loads((out / "results.json").read_text())
-    rec = data["stages"]["mnist_logreg"]
+    rec = data["stages"]["mnist-logreg"]
     assert rec["status"] == "done"
     for opt in ("adam", "amsgrad"):
         o = rec["numbers"]["optimizers"][opt]
         assert len(o["final_train_loss"]) == 2
         assert len(o["final_test_accuracy"]) == 2
-    assert (out / "mnist_logreg" / "results.sqlite").is_file()
+    assert (out / "mnist-logreg" / "results.sqlite").is_file()
     assert all((out / f["path"]).is_file() for f in rec["figures"])
     if "cifarnet" in only:
         cif = data["stages"]["cifarnet"]
         assert cif["status"] == "done"
-        assert cif["numbers"]["n_test"] == 1000
-        assert any("1,000" in n for n in cif["notes"])
+        full = (data_dir / "cifar-10-batches-bin" / "test_batch.bin").is_file()
+        assert cif["numbers"]["n_test"] == (10_000 if full else 1000)
+        assert cif["numbers"]["test_complete"] is full
     md = (out / "report.md").read_text()
     assert "MNIST logistic regression" in md
     from beyondadam.reporting.claims import evaluate_claims
+    from beyondadam.reporting.results import parse_stages
 
-    outcomes = {c.id: o for c, o in evaluate_claims(data["stages"])}
+    outcomes = {c.id: o for c, o in evaluate_claims(parse_stages(data))}
     assert outcomes["mnist-logreg-train"].verdict in VERDICTS
     assert outcomes["mnist-logreg-train"].verdict != "not run"
 
@@ -101,7 +109,7 @@ def test_cifar_absent_is_not_run_with_reason(tmp_path):
     res = reproduce(TINY, tmp_path / "out", data_dir=only_mnist, only=["cifarnet"], quiet=True)
     rec = res.data["stages"]["cifarnet"]
     assert rec["status"] == "not run"
-    assert "CIFAR-10 not found" in rec["reason"]
+    assert "CIFAR-10 (binary version) not found" in rec["reason"]
     assert "beyondadam reproduce" in rec["command"]
     assert "--data-dir" in rec["command"]
     assert [s.id for s in STAGES][-1] == "cifarnet"

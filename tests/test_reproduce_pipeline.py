@@ -5,12 +5,14 @@ import pytest
 from click.testing import CliRunner
 
 from beyondadam.cli import main
-from beyondadam.reporting import collect
+from beyondadam.experiments.data import MNIST_FILES
+from beyondadam.reporting.datasets import dataset_status
 from beyondadam.reporting.pipeline import STAGES, ReproduceError, Stage, reproduce
 from beyondadam.reporting.profiles import PAPER, PROFILES, QUICK, get_profile
 from beyondadam.reporting.results import FigureRecord, StageRecord
+from tests.datasets import DATA, needs_cifar
 
-MNIST = collect.MNIST_FILES
+MNIST = tuple(MNIST_FILES)
 
 
 def _fake_stages(calls, fail=()):
@@ -26,8 +28,8 @@ def _fake_stages(calls, fail=()):
             )
             return StageRecord(
                 status="done",
-                numbers={"value": len(calls)},
-                figures=[FigureRecord(path=f"{sid}/fig.svg", title=sid)],
+                notes=(f"call {len(calls)}",),
+                figures=(FigureRecord(path=f"{sid}/fig.svg", title=sid),),
             )
 
         return run
@@ -133,7 +135,7 @@ def _mnist_stage(calls):
         calls.append(1)
         return StageRecord(status="done")
 
-    return [Stage("mnist_logreg", "MNIST", run, needs="mnist")]
+    return [Stage("mnist-logreg", "MNIST", run, needs="mnist")]
 
 
 def test_missing_mnist_files_are_named_before_work(tmp_path, monkeypatch):
@@ -162,40 +164,56 @@ def test_missing_mnist_files_are_named_before_work(tmp_path, monkeypatch):
     assert calls == [1]
 
 
-def test_cifar_status(tmp_path):
-    ok, why = collect.cifar_status(tmp_path)
-    assert not ok
-    assert "not found" in why
-    folder = tmp_path / collect.CIFAR_DIR
+def test_dataset_status_asks_the_loader(tmp_path, monkeypatch):
+    monkeypatch.delenv("BEYONDADAM_DATA", raising=False)
+    monkeypatch.setenv("BEYONDADAM_CACHE", str(tmp_path / "empty-cache"))
+    st = dataset_status("cifar10", tmp_path)
+    assert not st.ready
+    assert "not found" in st.reason
+    assert "\n" not in st.reason
+    folder = tmp_path / "cifar-10-batches-bin"
     folder.mkdir()
-    for name in collect.CIFAR_TRAIN_FILES[:4]:
-        (folder / name).write_bytes(b"")
-    ok, why = collect.cifar_status(tmp_path)
-    assert not ok
-    assert "data_batch_5.bin" in why
+    for i in range(1, 5):
+        (folder / f"data_batch_{i}.bin").write_bytes(b"")
+    assert not dataset_status("cifar10", tmp_path).ready  # data_batch_5.bin missing
     (folder / "data_batch_5.bin").write_bytes(b"")
     (folder / "test_batch_first1000.bin").write_bytes(b"")
-    ok, why = collect.cifar_status(tmp_path)
-    assert ok
-    assert "first 1,000" in why
-    assert collect.cifar_status(None)[0] is False
+    st = dataset_status("cifar10", tmp_path)  # all there, but not the official files
+    assert not st.ready
+    assert "sha256" in st.reason
+    assert not dataset_status("cifar10", None).ready  # no directory, empty cache: no download
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        dataset_status("imagenet", tmp_path)
+
+
+@needs_cifar
+def test_dataset_status_counts_the_test_images():
+    st = dataset_status("cifar10", DATA)
+    assert st.ready
+    # the shared copy holds the documented 1,000-record subset, or the full official test set
+    has_full = (DATA / "cifar-10-batches-bin" / "test_batch.bin").is_file()
+    assert (st.n_test, st.test_complete) == ((10_000, True) if has_full else (1000, False))
 
 
 def test_profiles_are_data():
     assert set(PROFILES) == {"quick", "paper"}
-    assert PAPER.mnist_logreg.seeds == 5
-    assert QUICK.mnist_logreg.seeds == 3
-    assert PAPER.mnist_logreg.beta2s == (0.99, 0.999)
-    assert QUICK.mnist_logreg.beta2s == (0.99, 0.999)
-    assert PAPER.mnist_logreg.lrs is None  # the task's full grid
-    assert PAPER.mnist_logreg.steps is None  # the task's default length
+    assert PAPER.training["mnist-logreg"].seeds == 5
+    assert QUICK.training["mnist-logreg"].seeds == 3
+    assert PAPER.training["mnist-logreg"].beta2s == (0.99, 0.999)
+    assert QUICK.training["mnist-logreg"].beta2s == (0.99, 0.999)
+    assert PAPER.training["mnist-logreg"].lrs is None  # the task's full grid
+    assert PAPER.training["mnist-logreg"].steps is None  # the task's default length
     from beyondadam.experiments import TASKS
 
-    for stage, task in (("mnist_logreg", "mnist-logreg"), ("mnist_mlp", "mnist-mlp")):
-        quick_lrs = getattr(QUICK, stage).lrs
-        assert set(quick_lrs) < set(TASKS[task].lr_grid)
+    for p in (QUICK, PAPER):
+        # one id per task: the profile, the stages and the experiments use the task's own id
+        assert set(p.training) <= set(TASKS)
+        assert set(p.training) == {s.id for s in STAGES if s.needs != "none"}
+        assert p.optimizers[0] == "adam"
+    for task in ("mnist-logreg", "mnist-mlp"):
+        assert set(QUICK.training[task].lrs) < set(TASKS[task].lr_grid)
     assert PAPER.figure1_steps == 5_000_000
-    assert QUICK.cifarnet.seeds == 1  # a smoke run: the claims table must say one seed is too few
+    assert QUICK.training["cifarnet"].seeds == 1  # one seed: the claims table says it is too few
     with pytest.raises(KeyError, match="known profiles"):
         get_profile("fast")
 
@@ -204,11 +222,11 @@ def test_cifar_absent_is_not_run_with_reason_and_command(tmp_path):
     res = reproduce(QUICK, tmp_path / "out", data_dir=tmp_path, only=["cifarnet"], quiet=True)
     rec = res.data["stages"]["cifarnet"]
     assert rec["status"] == "not run"
-    assert "CIFAR-10 not found" in rec["reason"]
+    assert "CIFAR-10 (binary version) not found" in rec["reason"]
     assert "beyondadam reproduce" in rec["command"]
     assert f"--data-dir {tmp_path}" in rec["command"]
     md = res.report_md.read_text()
-    assert "CIFAR-10 not found" in md
+    assert "CIFAR-10 (binary version) not found" in md
 
 
 def test_stage_list_matches_issue_order():
@@ -216,8 +234,8 @@ def test_stage_list_matches_issue_order():
         "figure1",
         "theorem1",
         "atlas",
-        "mnist_logreg",
-        "mnist_mlp",
+        "mnist-logreg",
+        "mnist-mlp",
         "cifarnet",
     ]
 
@@ -250,3 +268,18 @@ def test_docs_profiles_not_left_stale():
     for p in PROFILES.values():
         assert p.expected_wall_time
     assert Path(__file__).name.startswith("test_reproduce")
+
+
+def test_profile_optimizers_are_checked_before_work(tmp_path):
+    from dataclasses import replace
+
+    calls = []
+    bad = replace(QUICK, optimizers=("adam", "amsgrad", "adamw2"))
+    with pytest.raises(ReproduceError, match=r"unknown optimizer.*adamw2"):
+        reproduce(bad, tmp_path, stages=_fake_stages(calls), quiet=True)
+    assert calls == []
+    assert not (tmp_path / "results.json").exists()
+    with pytest.raises(ValueError, match="optimizers must be"):
+        replace(QUICK, optimizers=())
+    with pytest.raises(ValueError, match="optimizers must be"):
+        replace(QUICK, optimizers=("adam", "adam"))

@@ -7,6 +7,9 @@ Subpackages:
 - :mod:`beyondadam.sim`: compiled simulation of the paper's non-convergence counterexamples.
 - :mod:`beyondadam.experiments`: the paper's training experiments, a resumable result store, sweeps.
 - :mod:`beyondadam.reporting`: the report that checks each claim of the paper.
+- :mod:`beyondadam.cli`: the ``beyondadam`` command (``beyondadam --help``), on top of them all.
+
+Importing this package imports nothing else, so ``beyondadam --help`` starts fast.
 """
 
 __version__ = "0.1.0"

@@ -1,4 +1,9 @@
-"""Commands of the simulator: ``synthetic`` (Figure 1), ``atlas`` and ``theorem1-sweep``."""
+"""Commands of the simulator: ``synthetic`` (Figure 1), ``atlas`` and ``theorem1-sweep``.
+
+Each writes into its own folder (``out/sim/figure1``, ``out/sim/atlas``, ``out/sim/theorem1``)
+and refuses a folder that already holds files unless ``--force``. Every option is checked, the
+output folder tried and the memory estimated before the simulation starts.
+"""
 
 from __future__ import annotations
 
@@ -7,105 +12,137 @@ from pathlib import Path
 
 import click
 
+from beyondadam.cli._options import (
+    OPTIMIZER_HELP,
+    check_memory,
+    check_new_outputs,
+    check_out_dir,
+    compose,
+    explicit,
+    fail,
+    library_errors,
+    optimizer_entry,
+    out_option,
+    parse_floats,
+    parse_names,
+    pick,
+    quiet_option,
+)
 
-def _floats(text: str, name: str) -> list[float]:
-    try:
-        vals = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise click.BadParameter(f"expected comma-separated numbers, got {text!r}") from None
-    if not vals or any(math.isnan(v) for v in vals):
-        raise click.BadParameter(f"{name}: expected comma-separated numbers, got {text!r}")
-    return vals
+__all__ = ["COMMANDS", "atlas_cmd", "synthetic", "theorem1_sweep_cmd"]
 
+#: the simulator's problems (tests/test_cli.py checks them against ``sim.PROBLEMS``).
+PROBLEM_NAMES = ("theorem1", "paper_online", "paper_stochastic")
+#: bytes per simulated configuration besides its recorded curve (specs, state, results).
+BYTES_PER_CONFIG = 3000
+#: bytes per recorded checkpoint of one configuration (x and regret, then the curves table).
+BYTES_PER_CHECKPOINT = 48
 
-def _names(text: str) -> list[str]:
-    return [v.strip() for v in text.split(",") if v.strip()]
-
-
-def _fail(exc: ValueError) -> click.ClickException:
-    return click.ClickException(str(exc))
-
-
-_PROBLEM_CHOICE = click.Choice(["theorem1", "paper_online", "paper_stochastic"])
-_common = [
-    click.option("--out", "outdir", type=click.Path(file_okay=False, path_type=Path),
-                 default=Path("out/sim"), show_default=True, help="Output directory."),
-    click.option("--lr", type=float, default=0.5, show_default=True,
-                 help="Base step size (lr_t = lr/sqrt(t) unless --constant-lr)."),
-    click.option("--eps", type=float, default=1e-8, show_default=True),
-    click.option("--constant-lr", is_flag=True, help="Use a constant step size."),
-    click.option("--x0", type=float, default=0.0, show_default=True, help="Start point x_1."),
-    click.option("--data-format", type=click.Choice(["csv", "parquet"]), default="csv",
-                 show_default=True),
-    click.option("--formats", default="png,svg", show_default=True,
-                 help="Comma-separated image formats."),
-    click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table."),
-]  # fmt: skip
+_problem = click.Choice(PROBLEM_NAMES, case_sensitive=False)
 
 
-def _with_common(f):
-    for opt in reversed(_common):
-        f = opt(f)
-    return f
+def _common(default_out: str) -> object:
+    return compose(
+        out_option(default_out, "Output folder (refused if it holds files, unless --force).", True),
+        click.option(
+            "--lr", type=float, default=0.5, show_default=True,
+            help="Base step size (lr_t = lr/sqrt(t) unless --constant-lr).",
+        ),
+        click.option("--eps", type=float, default=1e-8, show_default=True),
+        click.option("--constant-lr", is_flag=True, help="Use a constant step size."),
+        click.option("--x0", type=float, default=0.0, show_default=True, help="Start point x_1."),
+        click.option(
+            "--data-format", type=click.Choice(["csv", "parquet"], case_sensitive=False),
+            default="csv", show_default=True,
+        ),
+        click.option(
+            "--formats", default="png,svg", show_default=True,
+            help="Comma-separated image formats (any matplotlib writes; '' for none).",
+        ),
+        quiet_option,
+    )  # fmt: skip
+
+
+def _prepare(out_dir: Path, force: bool, lr: float, eps: float, formats: str) -> tuple[Path, list]:
+    """The checks every simulator command makes first; the output folder and image formats."""
+    if not (math.isfinite(lr) and lr > 0):
+        fail("--lr", f"must be a finite number > 0, got {lr:g}")
+    if not (math.isfinite(eps) and eps >= 0):
+        fail("--eps", f"must be a finite number >= 0, got {eps:g}")
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    known = sorted(FigureCanvasBase.get_supported_filetypes())
+    fmts = [pick(f, known, "--formats") for f in parse_names(formats)]
+    out = check_out_dir(out_dir)
+    check_new_outputs(out, force)
+    return out, fmts
+
+
+def _schedule(constant_lr: bool) -> str:
+    return "constant" if constant_lr else "inverse_sqrt"
+
+
+def _wrote(paths: list[Path]) -> str:
+    return f"wrote {', '.join(str(p) for p in paths)}"
 
 
 @click.command("synthetic")
 @click.option(
-    "--optimizers",
-    default="Adam,AMSGrad",
-    show_default=True,
-    help="Comma-separated optimizer names (beyondadam.optim classes).",
-)
-@click.option("--beta1", type=float, default=0.9, show_default=True)
-@click.option("--beta2", type=float, default=0.99, show_default=True)
-@click.option("--steps", type=int, default=5_000_000, show_default=True)
-@click.option("--stochastic-steps", type=int, default=None, help="Default: --steps.")
+    "--optimizers", default="Adam,AMSGrad", show_default=True,
+    help=f"Comma-separated optimizer names. {OPTIMIZER_HELP}",
+)  # fmt: skip
+@click.option("--beta1", type=float, default=0.9, show_default=True, help="Where it applies.")
+@click.option("--beta2", type=float, default=0.99, show_default=True, help="Where it applies.")
+@click.option("--steps", type=click.IntRange(min=1), default=5_000_000, show_default=True)
 @click.option(
-    "--seeds",
-    type=int,
-    default=5,
-    show_default=True,
+    "--stochastic-steps", type=click.IntRange(min=1), default=None, help="Default: --steps."
+)
+@click.option(
+    "--seeds", type=click.IntRange(min=0), default=5, show_default=True,
     help="Seeds of the stochastic runs (0 skips them).",
-)
-@click.option("--online-problem", type=_PROBLEM_CHOICE, default="paper_online", show_default=True)
+)  # fmt: skip
+@click.option("--online-problem", type=_problem, default="paper_online", show_default=True)
+@click.option("--stochastic-problem", type=_problem, default="paper_stochastic", show_default=True)
+@click.option("--C", "C", type=float, default=3.0, show_default=True, help="C of theorem1.")
 @click.option(
-    "--stochastic-problem", type=_PROBLEM_CHOICE, default="paper_stochastic", show_default=True
-)
-@click.option(
-    "--C", "C", type=float, default=3.0, show_default=True, help="C of the theorem1 problem."
-)
-@click.option(
-    "--checkpoints",
-    type=int,
-    default=400,
-    show_default=True,
+    "--checkpoints", type=click.IntRange(min=2), default=400, show_default=True,
     help="Log-spaced points recorded per curve.",
-)
-@_with_common
+)  # fmt: skip
+@_common("out/sim/figure1")
 def synthetic(optimizers, beta1, beta2, steps, stochastic_steps, seeds, online_problem,
-              stochastic_problem, C, checkpoints, outdir, lr, eps, constant_lr, x0, data_format,
-              formats, quiet):  # fmt: skip
-    """Reproduce Figure 1: Adam vs AMSGrad on the paper's online and stochastic problems."""
+              stochastic_problem, C, checkpoints, out_dir, force, lr, eps, constant_lr, x0,
+              data_format, formats, quiet):  # fmt: skip
+    """Reproduce Figure 1: Adam vs AMSGrad on the paper's online and stochastic problems.
+
+    --beta1/--beta2 go to the optimizers that have them (betas, or beta1 for AdamNC).
+    """
+    out, fmts = _prepare(out_dir, force, lr, eps, formats)
+    entries = [optimizer_entry(n, "--optimizers") for n in parse_names(optimizers)]
+    if not entries:
+        fail("--optimizers", "name at least one optimizer")
+    takes = {k for e in entries for k in e.defaults()}
+    if explicit("beta2") and "betas" not in takes:
+        fail("--beta2", "none of the chosen optimizers has a beta2")
+    if explicit("beta1") and not takes & {"betas", "beta1"}:
+        fail("--beta1", "none of the chosen optimizers has a beta1")
+    n = len(entries) * (1 + seeds)
+    per = BYTES_PER_CONFIG + BYTES_PER_CHECKPOINT * checkpoints
+    check_memory(n * per, f"{n:,} simulated runs", "--seeds")
     from beyondadam.sim import figure1, get_problem
 
-    if seeds < 0:
-        raise click.BadParameter("must be >= 0", param_hint="--seeds")
-    try:
+    with library_errors():
         res = figure1(
-            _names(optimizers), lr=lr, betas=(beta1, beta2), eps=eps, steps=steps,
+            [e.name for e in entries], lr=lr, betas=(beta1, beta2), eps=eps, steps=steps,
             stochastic_steps=stochastic_steps, seeds=range(seeds),
             online_problem=get_problem(online_problem, C),
             stochastic_problem=get_problem(stochastic_problem, C),
-            schedule="constant" if constant_lr else "inverse_sqrt", x0=x0,
-            checkpoints=checkpoints, progress=not quiet,
+            schedule=_schedule(constant_lr), x0=x0, checkpoints=checkpoints, progress=not quiet,
         )  # fmt: skip
-    except ValueError as exc:
-        raise _fail(exc) from exc
-    paths = res.write(outdir, _names(formats), data_format=data_format)
+        paths = res.write(out, fmts, data_format=data_format)
     if not quiet:
         click.echo(res.summary().to_string(index=False, float_format=lambda v: f"{v:.6g}"))
         secs = res.online.seconds + (res.stochastic.seconds if res.stochastic else 0.0)
-        click.echo(f"compute: {secs:.2f} s; wrote {', '.join(str(p) for p in paths)}")
+        click.echo(f"compute: {secs:.2f} s; {_wrote(paths)}")
     else:
         for _, row in res.summary().iterrows():
             click.echo(
@@ -114,41 +151,44 @@ def synthetic(optimizers, beta1, beta2, steps, stochastic_steps, seeds, online_p
 
 
 @click.command("atlas")
-@click.option("--problem", type=_PROBLEM_CHOICE, default="paper_online", show_default=True)
+@click.option("--problem", type=_problem, default="paper_online", show_default=True)
+@click.option("--C", "C", type=float, default=3.0, show_default=True, help="C of theorem1.")
 @click.option(
-    "--C", "C", type=float, default=3.0, show_default=True, help="C of the theorem1 problem."
-)
+    "--optimizers", default="Adam,AMSGrad,AdamNC,RMSProp", show_default=True,
+    help="Any of Adam, AMSGrad, AdamNC, RMSProp (= Adam with beta1 = 0), any case.",
+)  # fmt: skip
 @click.option(
-    "--optimizers",
-    default="Adam,AMSGrad,AdamNC,RMSProp",
-    show_default=True,
-    help="Any of Adam, AMSGrad, AdamNC, RMSProp (= Adam with beta1 = 0).",
-)
-@click.option("--grid", type=int, default=64, show_default=True, help="Grid points per axis.")
+    "--grid", type=click.IntRange(min=2), default=64, show_default=True,
+    help="Grid points per axis.",
+)  # fmt: skip
 @click.option(
-    "--spacing",
-    type=click.Choice(["log", "linear"]),
-    default="log",
-    show_default=True,
-    help="log: 1 - 10^(-4 i/(n-1)), dense near 1; linear: i/n.",
-)
-@click.option("--horizon", "-T", type=int, default=1_000_000, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@_with_common
-def atlas_cmd(problem, C, optimizers, grid, spacing, horizon, seed, outdir, lr, eps, constant_lr,
-              x0, data_format, formats, quiet):  # fmt: skip
+    "--spacing", type=click.Choice(["log", "linear"], case_sensitive=False), default="log",
+    show_default=True, help="log: 1 - 10^(-4 i/(n-1)), dense near 1; linear: i/n.",
+)  # fmt: skip
+@click.option("--horizon", "-T", type=click.IntRange(min=1), default=1_000_000, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@_common("out/sim/atlas")
+def atlas_cmd(problem, C, optimizers, grid, spacing, horizon, seed, out_dir, force, lr, eps,
+              constant_lr, x0, data_format, formats, quiet):  # fmt: skip
     """Heatmaps of x_T and R_T/T over (beta1, beta2), with the curve beta1 = sqrt(beta2)."""
+    out, fmts = _prepare(out_dir, force, lr, eps, formats)
+    from beyondadam.sim.atlas import ATLAS_OPTIMIZERS
+
+    names = [pick(n, ATLAS_OPTIMIZERS, "--optimizers") for n in parse_names(optimizers)]
+    if not names:
+        fail("--optimizers", "name at least one optimizer")
+    n = len(names) * grid * grid
+    check_memory(
+        n * BYTES_PER_CONFIG, f"a {grid} x {grid} grid of {len(names)} optimizers", "--grid"
+    )
     from beyondadam.sim import atlas, get_problem
 
-    try:
+    with library_errors():
         res = atlas(
-            get_problem(problem, C), _names(optimizers), grid=grid, spacing=spacing,
-            horizon=horizon, lr=lr, eps=eps, seed=seed, x0=x0,
-            schedule="constant" if constant_lr else "inverse_sqrt", progress=not quiet,
+            get_problem(problem, C), names, grid=grid, spacing=spacing, horizon=horizon, lr=lr,
+            eps=eps, seed=seed, x0=x0, schedule=_schedule(constant_lr), progress=not quiet,
         )  # fmt: skip
-    except ValueError as exc:
-        raise _fail(exc) from exc
-    paths = res.write(outdir, _names(formats), data_format=data_format)
+        paths = res.write(out, fmts, data_format=data_format)
     if not quiet:
         for name, x in res.final_x.items():
             frac = float((x > 0).mean())
@@ -156,46 +196,58 @@ def atlas_cmd(problem, C, optimizers, grid, spacing, horizon, seed, outdir, lr, 
         rate = res.configs_run * res.horizon / res.seconds / 1e6 if res.seconds else float("nan")
         click.echo(f"{res.configs_run} configurations x {res.horizon:,} steps in "
                    f"{res.seconds:.1f} s ({rate:.0f} M config-steps/s)")  # fmt: skip
-        click.echo(f"wrote {', '.join(str(p) for p in paths)}")
+        click.echo(_wrote(paths))
+
+
+def _beta2_rules(text: str) -> list[float | str]:
+    rules: list[float | str] = []
+    for v in parse_names(text):
+        b2 = "theorem" if v.lower() == "theorem" else parse_floats(v, "--beta2")[0]
+        if b2 != "theorem" and not 0 <= b2 < 1:
+            fail("--beta2", f"each value must be 'theorem' or in [0, 1), got {v!r}")
+        rules.append(b2)
+    if not rules:
+        fail("--beta2", "name at least one value")
+    return rules
 
 
 @click.command("theorem1-sweep")
 @click.option(
-    "--C-values",
-    "c_values",
-    default=None,
+    "--C-values", "c_values", default=None,
     help="Comma-separated C > 2 (default: 80 values from 2.1 to 20).",
-)
+)  # fmt: skip
 @click.option("--beta1", type=float, default=0.0, show_default=True)
 @click.option(
-    "--beta2",
-    "beta2",
-    default="theorem,0.3,0.6,0.9,0.99",
-    show_default=True,
+    "--beta2", "beta2", default="theorem,0.3,0.6,0.9,0.99", show_default=True,
     help="Comma-separated beta2 values; 'theorem' means 1/(1+C^2).",
-)
-@click.option("--horizon", "-T", type=int, default=1_000_000, show_default=True)
-@_with_common
-def theorem1_sweep_cmd(c_values, beta1, beta2, horizon, outdir, lr, eps, constant_lr, x0,
+)  # fmt: skip
+@click.option("--horizon", "-T", type=click.IntRange(min=1), default=1_000_000, show_default=True)
+@_common("out/sim/theorem1")
+def theorem1_sweep_cmd(c_values, beta1, beta2, horizon, out_dir, force, lr, eps, constant_lr, x0,
                        data_format, formats, quiet):  # fmt: skip
     """Sweep C of Theorem 1's problem and show where Adam flips to +1."""
+    out, fmts = _prepare(out_dir, force, lr, eps, formats)
+    rules = _beta2_rules(beta2)
+    kwargs = {}
+    if c_values is not None:
+        kwargs["C"] = parse_floats(c_values, "--C-values")
+        if min(kwargs["C"]) <= 2:
+            fail("--C-values", f"each C must be > 2, got {min(kwargs['C']):g}")
+    n = 2 * len(rules) * len(kwargs.get("C", range(80)))
+    check_memory(n * BYTES_PER_CONFIG, f"{n:,} simulated runs", "--C-values")
     from beyondadam.sim import theorem1_sweep
 
-    b2 = [v if v == "theorem" else _floats(v, "--beta2")[0] for v in _names(beta2)]
-    kwargs = {} if c_values is None else {"C": _floats(c_values, "--C-values")}
-    try:
+    with library_errors():
         res = theorem1_sweep(
-            **kwargs, beta2=b2, beta1=beta1, lr=lr, eps=eps, horizon=horizon, x0=x0,
-            schedule="constant" if constant_lr else "inverse_sqrt", progress=not quiet,
+            **kwargs, beta2=rules, beta1=beta1, lr=lr, eps=eps, horizon=horizon, x0=x0,
+            schedule=_schedule(constant_lr), progress=not quiet,
         )  # fmt: skip
-    except ValueError as exc:
-        raise _fail(exc) from exc
-    paths = res.write(outdir, _names(formats), data_format=data_format)
+        paths = res.write(out, fmts, data_format=data_format)
     for (opt, rule), (lo, hi) in res.wrong_side().items():
         where = "none" if math.isnan(lo) else f"[{lo:g}, {hi:g}]"
         click.echo(f"{opt}\tbeta2={rule}\tC with x_T > 0: {where}")
     if not quiet:
-        click.echo(f"wrote {', '.join(str(p) for p in paths)}")
+        click.echo(_wrote(paths))
 
 
 COMMANDS: list[click.Command] = [synthetic, atlas_cmd, theorem1_sweep_cmd]

@@ -1,21 +1,30 @@
 """The reproduction of the paper and its report, claim by claim.
 
 ``beyondadam reproduce`` (:func:`reproduce`) runs the stages of :data:`STAGES` in order (Figure 1,
-the Theorem 1 example, an atlas, MNIST logistic regression and MLP, CIFARNET) with a
+the Theorem 1 example, an atlas, MNIST logistic regression and MLP, CIFARNET; a training stage's
+id is its task's id, e.g. ``mnist-logreg``) for the profile's optimizers with a
 :class:`Profile` (:data:`QUICK` or :data:`PAPER`), stores every number in ``OUT/results.json``,
 and writes ``OUT/report.md`` and a self-contained ``OUT/report.html``. ``beyondadam report OUT``
 (:func:`rerender`) re-renders both from ``results.json`` alone.
 
 Modules:
 
-- :mod:`~beyondadam.reporting.claims`: the paper's claims; verdicts from stored numbers only.
+- :mod:`~beyondadam.reporting.claims`: the paper's claims; verdicts from stored numbers only
+  (:mod:`~beyondadam.reporting.checks`: how each is checked).
+- :mod:`~beyondadam.reporting.numbers`: each stage's numbers, as frozen dataclasses with
+  ``to_json``/``from_json``; :mod:`~beyondadam.reporting.results`: ``results.json`` and its
+  stage records.
 - :mod:`~beyondadam.reporting.stats`: t quantiles, 95% bands, Welch intervals (numpy only).
 - :mod:`~beyondadam.reporting.render`: Markdown and HTML rendering.
 - :mod:`~beyondadam.reporting.environment`: versions, CPU, OS.
 - :mod:`~beyondadam.reporting.profiles`: the profiles, as dataclasses.
-- :mod:`~beyondadam.reporting.pipeline`: stage orchestration, resume, checks before work.
-- :mod:`~beyondadam.reporting.collect`: the only module calling :mod:`beyondadam.sim` and
-  :mod:`beyondadam.experiments`.
+- :mod:`~beyondadam.reporting.pipeline`: stage orchestration, resume, checks before work;
+  :mod:`~beyondadam.reporting.stage`: what a stage is and receives.
+- :mod:`~beyondadam.reporting.collect` (Figure 1, Theorem 1, atlas through :mod:`beyondadam.sim`)
+  and :mod:`~beyondadam.reporting.training` (the training tasks through
+  :mod:`beyondadam.experiments`): the stages; :mod:`~beyondadam.reporting.datasets`: whether their
+  data is there, as the experiments' loaders say.
+- :mod:`~beyondadam.reporting.figures`: the test-loss figure of a training stage.
 - :mod:`~beyondadam.reporting.browser`: open a report in headless Chromium and check it.
 - :mod:`~beyondadam.reporting.sample`: made-up results for tests and demos.
 """

@@ -15,15 +15,19 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from beyondadam.reporting import datasets
 from beyondadam.reporting import results as _results
+from beyondadam.reporting.collect import run_atlas, run_figure1, run_theorem1
 from beyondadam.reporting.environment import collect_environment
 from beyondadam.reporting.profiles import Profile
 from beyondadam.reporting.render import write_report
 from beyondadam.reporting.results import StageRecord
+from beyondadam.reporting.stage import TASK_TITLES, Stage, StageContext
+from beyondadam.reporting.training import run_training
 
 __all__ = [
     "STAGES",
@@ -43,58 +47,22 @@ class ReproduceError(Exception):
     """A problem found before any work was done (bad option, unusable directory, missing data)."""
 
 
-@dataclass
-class StageContext:
-    """What a stage function receives."""
-
-    profile: Profile
-    out_dir: Path
-    stage_dir: Path
-    data_dir: Path | None
-    executor: str
-    scheduler: str | None
-    workers: int | None
-    quiet: bool
-    log: Callable[[str], None]
-    command: str
-    """The command line that reruns the whole reproduction (for "how to run it" hints)."""
-
-
-@dataclass(frozen=True)
-class Stage:
-    """One step of the reproduction."""
-
-    id: str
-    title: str
-    run: Callable[[StageContext], StageRecord]
-    needs: str = "none"
-    """``"none"``, ``"mnist"`` (required: checked before work) or ``"cifar"`` (optional)."""
-
-
-def _stage_fn(name: str, *args: Any) -> Callable[[StageContext], StageRecord]:
-    """Late-bind to :mod:`beyondadam.reporting.collect` so importing this module stays light."""
+def _training_stage(task: str, needs: str) -> Stage:
+    """The stage that runs task ``task``'s protocol; its id is the task's id."""
 
     def run(ctx: StageContext) -> StageRecord:
-        from beyondadam.reporting import collect
+        return run_training(ctx, task)
 
-        return getattr(collect, name)(ctx, *args)
-
-    run.__name__ = f"{name}{args}"
-    return run
+    return Stage(task, TASK_TITLES[task], run, needs)
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("figure1", "Figure 1: online and stochastic problems", _stage_fn("run_figure1")),
-    Stage("theorem1", "Theorem 1 example", _stage_fn("run_theorem1")),
-    Stage("atlas", "Convergence atlas over (β1, β2)", _stage_fn("run_atlas")),
-    Stage(
-        "mnist_logreg",
-        "MNIST logistic regression",
-        _stage_fn("run_training", "mnist_logreg"),
-        "mnist",
-    ),
-    Stage("mnist_mlp", "MNIST 1-hidden-layer MLP", _stage_fn("run_training", "mnist_mlp"), "mnist"),
-    Stage("cifarnet", "CIFARNET on CIFAR-10", _stage_fn("run_training", "cifarnet"), "cifar"),
+    Stage("figure1", "Figure 1: online and stochastic problems", run_figure1),
+    Stage("theorem1", "Theorem 1 example", run_theorem1),
+    Stage("atlas", "Convergence atlas over (β1, β2)", run_atlas),
+    _training_stage("mnist-logreg", "mnist"),
+    _training_stage("mnist-mlp", "mnist"),
+    _training_stage("cifarnet", "cifar"),
 )
 
 
@@ -162,21 +130,32 @@ def preflight(
             f"({stored.get('name')!r}, or the same name with other settings); "
             "use another --out, or --fresh to redo every stage here."
         )
+    _check_optimizers(profile)
     if any(s.needs == "mnist" for s in stages):
-        from beyondadam.reporting import collect
-
         if data_dir is None:
-            if collect.mnist_cached() is None:
+            if datasets.mnist_cached() is None:
                 raise ReproduceError(
                     "no data directory: pass --data-dir DIR or set BEYONDADAM_DATA. "
-                    + collect.mnist_help(None)
+                    + datasets.mnist_help(None)
                 )
-        elif missing := collect.mnist_missing(data_dir):
+        elif missing := datasets.mnist_missing(data_dir):
             raise ReproduceError(
-                f"MNIST files missing in {collect.mnist_dir(data_dir)}: {', '.join(missing)}. "
-                + collect.mnist_help(data_dir)
+                f"MNIST files missing in {datasets.mnist_dir(data_dir)}: {', '.join(missing)}. "
+                + datasets.mnist_help(data_dir)
             )
     return state
+
+
+def _check_optimizers(profile: Profile) -> None:
+    """Every optimizer of the profile must be in the catalog (checked before work)."""
+    from beyondadam.optim import catalog
+
+    unknown = [k for k in profile.optimizers if k not in catalog.CATALOG]
+    if unknown:
+        raise ReproduceError(
+            f"profile {profile.name!r}: unknown optimizer(s) {', '.join(unknown)}; "
+            f"the catalog has {', '.join(catalog.CATALOG)}"
+        )
 
 
 def _command_line(profile: Profile, out_dir: Path, data_dir: Path | None) -> str:
@@ -292,14 +271,17 @@ def reproduce(
             record = StageRecord(
                 status="failed",
                 reason=f"{type(exc).__name__}: {exc}",
-                notes=[traceback.format_exc(limit=3)[-1500:]],
+                notes=(traceback.format_exc(limit=3)[-1500:],),
                 command=command,
             )
             result.failed.append(stage.id)
             say(f"[{i}/{n}] {stage.title}: FAILED: {type(exc).__name__}: {exc}")
-        record.title = record.title or stage.title
-        record.wall_s = round(time.perf_counter() - t0, 2)
-        state["stages"][stage.id] = record.as_dict()
+        record = replace(
+            record,
+            title=record.title or stage.title,
+            wall_s=round(time.perf_counter() - t0, 2),
+        )
+        state["stages"][stage.id] = record.to_json()
         # re-sort into stage order
         state["stages"] = {s.id: state["stages"][s.id] for s in stages if s.id in state["stages"]}
         _results.save(out, state)
@@ -349,5 +331,8 @@ def rerender(out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
     try:
         data = _results.load(out)
     except ValueError as exc:
-        raise ReproduceError(str(exc)) from exc
+        raise ReproduceError(
+            f"{exc}. To get a report from this beyondadam, rerun `beyondadam reproduce` into "
+            "a new --out directory."
+        ) from exc
     return write_report(data, out)

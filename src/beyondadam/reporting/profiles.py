@@ -2,8 +2,9 @@
 
 ``quick`` is sized to finish in under 10 minutes on a 2-core machine; ``paper`` follows the
 paper's protocol (5M synthetic steps, each task's full learning-rate grid, 5 seeds) and takes
-hours on a CPU. ``None`` in a :class:`TrainingProfile` means the task's own default (see
-:data:`beyondadam.experiments.TASKS`).
+hours on a CPU. Training settings are keyed by the task's id in
+:data:`beyondadam.experiments.TASKS` (``"mnist-logreg"``), which is also the stage's id; ``None``
+in a :class:`TrainingProfile` means the task's own default.
 """
 
 from __future__ import annotations
@@ -53,19 +54,25 @@ class Profile:
     atlas_grid: int
     """The atlas runs ``atlas_grid`` x ``atlas_grid`` values of (beta1, beta2) (log-spaced)."""
     atlas_steps: int
-    mnist_logreg: TrainingProfile
-    mnist_mlp: TrainingProfile
-    cifarnet: TrainingProfile
+    training: dict[str, TrainingProfile]
+    """Task id -> how to run that task's protocol."""
+    optimizers: tuple[str, ...] = ("adam", "amsgrad")
+    """Catalog keys of the optimizers every stage runs, in report order; Adam is the baseline of
+    every comparison, AMSGrad the paper's remedy."""
     sim_lr: float = 0.5
     """Base step size alpha of the synthetic problems (alpha / sqrt(t)); the paper omits it."""
     seed: int = 0
     """First seed: the seeds used are ``seed, seed + 1, ...``."""
 
+    def __post_init__(self) -> None:
+        if not self.optimizers or len(set(self.optimizers)) != len(self.optimizers):
+            raise ValueError(
+                f"optimizers must be one or more distinct catalog keys, got {self.optimizers!r}"
+            )
+
     def seeds(self) -> list[int]:
         """Return every seed a stage may use."""
-        n = max(
-            self.figure1_seeds, self.mnist_logreg.seeds, self.mnist_mlp.seeds, self.cifarnet.seeds
-        )
+        n = max(self.figure1_seeds, *(t.seeds for t in self.training.values()))
         return [self.seed + i for i in range(n)]
 
     def as_dict(self) -> dict[str, Any]:
@@ -90,12 +97,14 @@ QUICK = Profile(
     theorem1_cs=(3.0, 5.0, 10.0, 20.0),
     atlas_grid=16,
     atlas_steps=200_000,
-    mnist_logreg=TrainingProfile(steps=1500, lrs=(3e-3, 1e-2), seeds=3),
-    mnist_mlp=TrainingProfile(steps=1500, lrs=(3e-3, 1e-2), seeds=3),
-    # A smoke run of the real CIFARNET pipeline: one (lr, beta2) and one seed per optimizer, 40
-    # iterations (about 1.3 s each on 2 CPU cores). The claims table then says, from the
-    # numbers, that one seed cannot support the paper's CIFARNET claim.
-    cifarnet=TrainingProfile(steps=40, lrs=(1e-3,), beta2s=(0.999,), seeds=1, eval_every=20),
+    training={
+        "mnist-logreg": TrainingProfile(steps=1500, lrs=(3e-3, 1e-2), seeds=3),
+        "mnist-mlp": TrainingProfile(steps=1500, lrs=(3e-3, 1e-2), seeds=3),
+        # A smoke run of the real CIFARNET pipeline: one (lr, beta2) and one seed per optimizer,
+        # 40 iterations (about 1.3 s each on 2 CPU cores). The claims table then says, from the
+        # numbers, that one seed cannot support the paper's CIFARNET claim.
+        "cifarnet": TrainingProfile(steps=40, lrs=(1e-3,), beta2s=(0.999,), seeds=1, eval_every=20),
+    },
 )
 
 PAPER = Profile(
@@ -112,9 +121,11 @@ PAPER = Profile(
     theorem1_cs=(2.5, 3.0, 4.0, 5.0, 7.5, 10.0, 15.0, 20.0, 50.0),
     atlas_grid=64,
     atlas_steps=1_000_000,
-    mnist_logreg=TrainingProfile(steps=None, lrs=None, seeds=5),
-    mnist_mlp=TrainingProfile(steps=None, lrs=None, seeds=5),
-    cifarnet=TrainingProfile(steps=None, lrs=None, seeds=5),
+    training={
+        "mnist-logreg": TrainingProfile(steps=None, lrs=None, seeds=5),
+        "mnist-mlp": TrainingProfile(steps=None, lrs=None, seeds=5),
+        "cifarnet": TrainingProfile(steps=None, lrs=None, seeds=5),
+    },
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (QUICK, PAPER)}

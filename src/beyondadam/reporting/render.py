@@ -23,6 +23,8 @@ from beyondadam.reporting.claims import (
     ClaimOutcome,
     evaluate_claims,
 )
+from beyondadam.reporting.results import StageRecord, parse_stages
+from beyondadam.reporting.tables import Table, numbers_table
 
 __all__ = ["render_html", "render_markdown", "write_report"]
 
@@ -54,15 +56,23 @@ def _summary(outcomes: Sequence[tuple[Claim, ClaimOutcome]]) -> str:
     )
 
 
-def _stage_rows(data: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
-    return list(data.get("stages", {}).items())
+def _stage_rows(data: Mapping[str, Any]) -> list[tuple[str, StageRecord]]:
+    return list(parse_stages(data).items())
+
+
+def _tables(data: Mapping[str, Any]) -> list[tuple[str, StageRecord, Table]]:
+    """Each done stage's per-optimizer table, in stage order."""
+    out = []
+    for sid, rec in _stage_rows(data):
+        if rec.done and (table := numbers_table(rec.numbers)) is not None:
+            out.append((sid, rec, table))
+    return out
 
 
 def _total_wall(data: Mapping[str, Any]) -> float | None:
     if isinstance(data.get("wall_s"), (int, float)):
         return float(data["wall_s"])
-    times = [r.get("wall_s") for _, r in _stage_rows(data)]
-    times = [t for t in times if isinstance(t, (int, float))]
+    times = [r.wall_s for _, r in _stage_rows(data) if r.wall_s is not None]
     return float(sum(times)) if times else None
 
 
@@ -111,7 +121,7 @@ def _md_cell(text: str) -> str:
 
 def render_markdown(data: Mapping[str, Any], claims: Sequence[Claim] = CLAIMS) -> str:
     """Return the Markdown report (figures linked by relative path)."""
-    outcomes = evaluate_claims(data.get("stages", {}), claims)
+    outcomes = evaluate_claims(parse_stages(data), claims)
     profile = data.get("profile", {})
     lines = [f"# {_TITLE}", ""]
     lines.append(f"Profile **{profile.get('name', '?')}**: {profile.get('description', '')}  ")
@@ -134,34 +144,35 @@ def render_markdown(data: Mapping[str, Any], claims: Sequence[Claim] = CLAIMS) -
         lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
     lines += ["", "## Stages", "", "| Stage | Status | Wall time | Notes |", "|---|---|---|---|"]
     for sid, rec in _stage_rows(data):
-        notes = list(rec.get("notes", []))
-        if rec.get("reason"):
-            notes.append(f"Reason: {rec['reason']}")
-        if rec.get("command"):
-            notes.append(f"To run it: `{rec['command']}`")
+        notes = list(rec.notes)
+        if rec.reason:
+            notes.append(f"Reason: {rec.reason}")
+        if rec.command:
+            notes.append(f"To run it: `{rec.command}`")
         cells = [
-            f"{rec.get('title') or sid} (`{sid}`)",
-            rec.get("status", "?"),
-            _fmt_seconds(rec.get("wall_s")),
+            f"{rec.title or sid} (`{sid}`)",
+            rec.status,
+            _fmt_seconds(rec.wall_s),
             " ".join(notes),
         ]
         lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+    lines += ["", "## Numbers", ""]
+    for sid, rec, table in _tables(data):
+        lines += [f"### {rec.title or sid} (`{sid}`)", ""]
+        lines.append("| " + " | ".join(_md_cell(c) for c in table.header) + " |")
+        lines.append("|" + "---|" * len(table.header))
+        lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in table.rows]
+        lines.append("")
     lines += ["", "## Figures", ""]
     for sid, rec in _stage_rows(data):
-        for fig in rec.get("figures", []):
-            lines.append(f"### {fig.get('title', sid)}")
-            lines.append("")
-            lines.append(f"![{fig.get('title', '')}]({fig['path']})")
-            lines.append("")
-            if fig.get("caption"):
-                lines.append(fig["caption"])
-                lines.append("")
-            if fig.get("paper"):
-                lines.append(f"*In the paper:* {fig['paper']}")
-                lines.append("")
-            if fig.get("config"):
-                lines.append(f"Configuration: `{_config_text(fig['config'])}`")
-                lines.append("")
+        for fig in rec.figures:
+            lines += [f"### {fig.title or sid}", "", f"![{fig.title}]({fig.path})", ""]
+            if fig.caption:
+                lines += [fig.caption, ""]
+            if fig.paper:
+                lines += [f"*In the paper:* {fig.paper}", ""]
+            if fig.config:
+                lines += [f"Configuration: `{_config_text(fig.config)}`", ""]
     lines += ["## Environment", "", "| | |", "|---|---|"]
     for k, v in _env_rows(data):
         lines.append(f"| {_md_cell(k)} | {_md_cell(v)} |")
@@ -232,7 +243,7 @@ def render_html(
 ) -> str:
     """Return the self-contained HTML report; figure paths are resolved against ``out_dir``."""
     out_dir = Path(out_dir)
-    outcomes = evaluate_claims(data.get("stages", {}), claims)
+    outcomes = evaluate_claims(parse_stages(data), claims)
     profile = data.get("profile", {})
     parts = [
         "<!DOCTYPE html>",
@@ -260,26 +271,26 @@ def render_html(
 
     parts.append('<h2 id="figures">Figures</h2><div class="figs">')
     for sid, rec in _stage_rows(data):
-        for fig in rec.get("figures", []):
-            uri = _data_uri(out_dir / fig["path"])
+        for fig in rec.figures:
+            uri = _data_uri(out_dir / fig.path)
             if uri is None:
-                img = f'<p class="missing">Figure file missing: {_e(fig["path"])}</p>'
+                img = f'<p class="missing">Figure file missing: {_e(fig.path)}</p>'
             else:
-                img = f'<img src="{uri}" alt="{_e(fig.get("title", sid))}">'
-            caption = f"<div>{_e(fig['caption'])}</div>" if fig.get("caption") else ""
+                img = f'<img src="{uri}" alt="{_e(fig.title or sid)}">'
+            caption = f"<div>{_e(fig.caption)}</div>" if fig.caption else ""
             paper = (
-                f'<div class="paper"><b>In the paper:</b> {_e(fig["paper"])}</div>'
-                if fig.get("paper")
+                f'<div class="paper"><b>In the paper:</b> {_e(fig.paper)}</div>'
+                if fig.paper
                 else ""
             )
             config = (
-                f"<div>Configuration: <code>{_e(_config_text(fig['config']))}</code></div>"
-                if fig.get("config")
+                f"<div>Configuration: <code>{_e(_config_text(fig.config))}</code></div>"
+                if fig.config
                 else ""
             )
-            wide = ' class="wide"' if _is_wide(out_dir / fig["path"]) else ""
+            wide = ' class="wide"' if _is_wide(out_dir / fig.path) else ""
             parts.append(
-                f"<figure{wide}><h3>{_e(fig.get('title', sid))}</h3>{img}"
+                f"<figure{wide}><h3>{_e(fig.title or sid)}</h3>{img}"
                 f"<figcaption>{caption}{paper}{config}</figcaption></figure>"
             )
     parts.append("</div>")
@@ -289,20 +300,30 @@ def render_html(
         "<th>Wall time</th><th>Configuration and notes</th></tr></thead><tbody>"
     )
     for sid, rec in _stage_rows(data):
-        notes = [f"<div>{_e(n)}</div>" for n in rec.get("notes", [])]
-        if rec.get("reason"):
-            notes.append(f"<div><b>Reason:</b> {_e(rec['reason'])}</div>")
-        if rec.get("command"):
-            notes.append(f"<div><b>To run it:</b> <code>{_e(rec['command'])}</code></div>")
-        if rec.get("config"):
-            notes.append(f"<div><code>{_e(_config_text(rec['config']))}</code></div>")
+        notes = [f"<div>{_e(n)}</div>" for n in rec.notes]
+        if rec.reason:
+            notes.append(f"<div><b>Reason:</b> {_e(rec.reason)}</div>")
+        if rec.command:
+            notes.append(f"<div><b>To run it:</b> <code>{_e(rec.command)}</code></div>")
+        if rec.config:
+            notes.append(f"<div><code>{_e(_config_text(rec.config))}</code></div>")
         parts.append(
-            f"<tr><td>{_e(rec.get('title') or sid)}<span class='detail'>{_e(sid)}</span></td>"
-            f"<td>{_e(rec.get('status', '?'))}</td><td>{_e(_fmt_seconds(rec.get('wall_s')))}</td>"
+            f"<tr><td>{_e(rec.title or sid)}<span class='detail'>{_e(sid)}</span></td>"
+            f"<td>{_e(rec.status)}</td><td>{_e(_fmt_seconds(rec.wall_s))}</td>"
             f"<td>{''.join(notes)}</td></tr>"
         )
     parts.append("</tbody></table>")
 
+    parts.append('<h2 id="numbers">Numbers</h2>')
+    for sid, rec, table in _tables(data):
+        head = "".join(f"<th>{_e(c)}</th>" for c in table.header)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in table.rows
+        )
+        parts.append(
+            f"<h3>{_e(rec.title or sid)} <span class='src'>{_e(sid)}</span></h3>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        )
     parts.append('<h2 id="environment">Environment</h2><table><tbody>')
     for k, v in _env_rows(data):
         parts.append(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>")

@@ -3,14 +3,15 @@
 Layout (all JSON)::
 
     {
-      "schema_version": 1,
+      "schema_version": 2,
       "profile": {...},                # the Profile's fields
       "started": "...", "finished": "...",
       "environment": {...},            # see environment.py
       "stages": {
         "<stage id>": {
           "status": "done" | "not run" | "failed",
-          "title": "...", "wall_s": 12.3, "config": {...}, "numbers": {...},
+          "title": "...", "wall_s": 12.3, "config": {...},
+          "numbers": {"kind": ..., ...} | null,    # see numbers.py
           "figures": [{"path": "<stage>/fig.png", "title": "...", "caption": "...",
                        "paper": "...", "config": {...}}],
           "notes": ["..."], "reason": "...", "command": "..."
@@ -18,7 +19,9 @@ Layout (all JSON)::
       }
     }
 
-Figure paths are relative to the output directory so the directory can be moved.
+Stage ids are those of :data:`beyondadam.reporting.pipeline.STAGES`; a training stage's id is its
+task's id (``mnist-logreg``). Figure paths are relative to the output directory so the directory
+can be moved. :class:`StageRecord` reads and writes one stage; :func:`parse_stages` all of them.
 """
 
 from __future__ import annotations
@@ -27,25 +30,36 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from beyondadam.reporting.numbers import StageNumbers, numbers_from_json
+
 __all__ = [
     "RESULTS_FILE",
     "SCHEMA_VERSION",
+    "STATUSES",
     "FigureRecord",
     "StageRecord",
     "jsonable",
     "load",
+    "parse_stages",
     "save",
 ]
 
 RESULTS_FILE = "results.json"
-SCHEMA_VERSION = 1
+STATUSES = ("done", "not run", "failed")
+SCHEMA_VERSION = 2
+"""Version 2: stage ids are the task ids (``mnist-logreg``); numbers are typed (``"kind"``)."""
 
 
-@dataclass
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
 class FigureRecord:
     """A figure produced by a stage."""
 
@@ -57,27 +71,88 @@ class FigureRecord:
     """What the paper's counterpart shows, for a side-by-side reading."""
     config: dict[str, Any] = field(default_factory=dict)
 
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        return jsonable(asdict(self))
 
-@dataclass
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> FigureRecord:
+        """Inverse of :meth:`to_json`."""
+        return cls(
+            path=str(obj["path"]),
+            title=str(obj.get("title", "")),
+            caption=str(obj.get("caption", "")),
+            paper=str(obj.get("paper", "")),
+            config=dict(obj.get("config") or {}),
+        )
+
+
+@dataclass(frozen=True)
 class StageRecord:
     """What a stage stores in ``results.json``."""
 
     status: str
-    """``"done"``, ``"not run"`` or ``"failed"``."""
+    """One of :data:`STATUSES`: ``"done"``, ``"not run"`` or ``"failed"``."""
     title: str = ""
     wall_s: float | None = None
     config: dict[str, Any] = field(default_factory=dict)
-    numbers: dict[str, Any] = field(default_factory=dict)
-    figures: list[FigureRecord] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    numbers: StageNumbers | None = None
+    figures: tuple[FigureRecord, ...] = ()
+    notes: tuple[str, ...] = ()
     reason: str | None = None
     """Why the stage did not run or failed."""
     command: str | None = None
     """The command that runs it, when it did not run."""
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return JSON-friendly data."""
-        return jsonable(asdict(self))
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {STATUSES}, got {self.status!r}")
+        if self.numbers is not None and not hasattr(self.numbers, "KIND"):
+            raise TypeError(f"numbers must be a stage numbers dataclass, got {self.numbers!r}")
+
+    @property
+    def done(self) -> bool:
+        """Whether the stage completed."""
+        return self.status == "done"
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready data (the layout in this module's docstring)."""
+        return jsonable(
+            {
+                "status": self.status,
+                "title": self.title,
+                "wall_s": self.wall_s,
+                "config": self.config,
+                "numbers": self.numbers.to_json() if self.numbers is not None else None,
+                "figures": [f.to_json() for f in self.figures],
+                "notes": list(self.notes),
+                "reason": self.reason,
+                "command": self.command,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> StageRecord:
+        """Inverse of :meth:`to_json`.
+
+        Raises:
+            KeyError, TypeError, ValueError: A field is missing or malformed.
+
+        """
+        if not isinstance(obj, Mapping):
+            raise TypeError(f"a stage record must be a mapping, got {type(obj).__name__}")
+        wall = obj.get("wall_s")
+        return cls(
+            status=str(obj["status"]),
+            title=str(obj.get("title") or ""),
+            wall_s=float(wall) if isinstance(wall, (int, float)) else None,
+            config=dict(obj.get("config") or {}),
+            numbers=numbers_from_json(obj.get("numbers")),
+            figures=tuple(FigureRecord.from_json(f) for f in obj.get("figures") or ()),
+            notes=tuple(str(n) for n in obj.get("notes") or ()),
+            reason=_str_or_none(obj.get("reason")),
+            command=_str_or_none(obj.get("command")),
+        )
 
 
 def jsonable(obj: Any) -> Any:
@@ -99,7 +174,8 @@ def load(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Read ``out_dir/results.json``; an absent file gives an empty state.
 
     Raises:
-        ValueError: If the file is not valid JSON or has an unknown schema version.
+        ValueError: (one line) If the file is not valid JSON, has another schema version, or its
+            stages cannot be read (e.g. a results.json of an older beyondadam).
 
     """
     path = Path(out_dir) / RESULTS_FILE
@@ -109,13 +185,36 @@ def load(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is not valid JSON: {exc}") from exc
-    if data.get("schema_version") != SCHEMA_VERSION:
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version != SCHEMA_VERSION:
         raise ValueError(
-            f"{path} has schema version {data.get('schema_version')!r}; "
-            f"this beyondadam reads version {SCHEMA_VERSION}"
+            f"{path} has schema version {version!r}; this beyondadam reads version {SCHEMA_VERSION}"
         )
     data.setdefault("stages", {})
+    try:
+        parse_stages(data)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     return data
+
+
+def parse_stages(data: Mapping[str, Any]) -> dict[str, StageRecord]:
+    """The typed stage records of a ``results.json`` mapping, in stored order.
+
+    Raises:
+        ValueError: (one line, naming the stage) When a record cannot be read.
+
+    """
+    stages = data.get("stages", {})
+    if not isinstance(stages, Mapping):
+        raise ValueError(f"'stages' must be a mapping, got {type(stages).__name__}")
+    out: dict[str, StageRecord] = {}
+    for sid, rec in stages.items():
+        try:
+            out[str(sid)] = StageRecord.from_json(rec)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"stage {sid!r} cannot be read: {type(exc).__name__}: {exc}") from None
+    return out
 
 
 def save(out_dir: str | os.PathLike[str], data: dict[str, Any]) -> Path:

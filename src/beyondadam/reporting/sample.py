@@ -1,7 +1,9 @@
 """A made-up but well-formed ``results.json`` with figures, for tests and for trying the renderer.
 
-The numbers are invented (they are not measurements): they follow the layout documented in
-:mod:`beyondadam.reporting.claims` and make every claim evaluable.
+The numbers are invented (they are not measurements). They are built with the same classes
+(:mod:`beyondadam.reporting.numbers`, :class:`~beyondadam.reporting.results.StageRecord`) that the
+reproduction writes, so the sample cannot drift from the real layout, and they make every claim
+evaluable.
 """
 
 from __future__ import annotations
@@ -13,68 +15,125 @@ from typing import Any
 import numpy as np
 
 from beyondadam.reporting import results as _results
+from beyondadam.reporting.numbers import (
+    Figure1Numbers,
+    SettingNumbers,
+    SimOptimizer,
+    StageNumbers,
+    Theorem1Numbers,
+    Theorem1Optimizer,
+    TrainingNumbers,
+    TrainingOptimizer,
+)
 from beyondadam.reporting.profiles import QUICK
+from beyondadam.reporting.results import FigureRecord, StageRecord
 
-__all__ = ["sample_results", "write_sample"]
+__all__ = ["sample_results", "sample_stages", "write_sample"]
+
+_NAMES = {"adam": "Adam", "amsgrad": "AMSGrad"}
 
 
-def _synthetic(t_max: int, seeds: int) -> dict[str, Any]:
-    adam = [0.9999, 0.998, 0.9995, 0.97, 1.0][:seeds]
-    ams = [-0.9981, -0.95, -0.999, -0.6, -0.97][:seeds]
-    return {
-        "T": t_max,
-        "x_star": -1.0,
-        "seeds": seeds,
-        "optimizers": {
-            "adam": {
-                "x_T": sum(adam) / seeds,
-                "x_T_seeds": adam,
-                "avg_regret_T": 0.198,
-                "avg_regret_half": 0.197,
-            },
-            "amsgrad": {
-                "x_T": sum(ams) / seeds,
-                "x_T_seeds": ams,
-                "avg_regret_T": 0.0041,
-                "avg_regret_half": 0.0063,
-            },
-        },
+def _synthetic(t_max: int, seeds: int) -> SettingNumbers:
+    x_final = {
+        "adam": (0.9999, 0.998, 0.9995, 0.97, 1.0)[:seeds],
+        "amsgrad": (-0.9981, -0.95, -0.999, -0.6, -0.97)[:seeds],
     }
-
-
-def _training(adam_loss: float, ams_loss: float) -> dict[str, Any]:
-    return {
-        "n_test": 10_000,
-        "optimizers": {
-            "adam": {
-                "final_train_loss": [adam_loss + d for d in (0.001, -0.002, 0.0015)],
-                "final_test_loss": [0.30, 0.31, 0.305],
-                "final_test_accuracy": [0.915, 0.913, 0.914],
-            },
-            "amsgrad": {
-                "final_train_loss": [ams_loss + d for d in (0.0012, -0.001, 0.0)],
-                "final_test_loss": [0.295, 0.30, 0.301],
-                "final_test_accuracy": [0.916, 0.912, 0.915],
-            },
+    regret = {"adam": (0.198, 0.197), "amsgrad": (0.0041, 0.0063)}
+    return SettingNumbers(
+        T=t_max,
+        x_star=-1.0,
+        t_half=t_max // 2,
+        seeds=seeds,
+        optimizers={
+            k: SimOptimizer(
+                name=name,
+                label=f"{name}(lr=0.5, betas=(0.9, 0.99), eps=1e-08)",
+                x_final=sum(x_final[k]) / seeds,
+                x_final_seeds=x_final[k],
+                avg_regret_final=regret[k][0],
+                avg_regret_half=regret[k][1],
+            )
+            for k, name in _NAMES.items()
         },
+    )
+
+
+def _training(task: str, adam_loss: float, ams_loss: float) -> TrainingNumbers:
+    train = {
+        "adam": tuple(adam_loss + d for d in (0.001, -0.002, 0.0015)),
+        "amsgrad": tuple(ams_loss + d for d in (0.0012, -0.001, 0.0)),
     }
+    test = {"adam": (0.30, 0.31, 0.305), "amsgrad": (0.295, 0.30, 0.301)}
+    acc = {"adam": (0.915, 0.913, 0.914), "amsgrad": (0.916, 0.912, 0.915)}
+    return TrainingNumbers(
+        task=task,
+        test_note="test: full official test set (10,000 images)",
+        n_test=10_000,
+        test_complete=True,
+        optimizers={
+            k: TrainingOptimizer(name, {"lr": 0.01}, (0, 1, 2), 0, train[k], test[k], acc[k])
+            for k, name in _NAMES.items()
+        },
+    )
 
 
-def sample_results(figures: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
-    """Return a complete ``results.json`` mapping (CIFARNET recorded as not run)."""
+def _theorem1() -> Theorem1Numbers:
+    cs = (3.0, 5.0)
+    x_final = {"adam": (1.0, 1.0), "amsgrad": (-0.99, -0.99)}
+    regret = {"adam": (0.66, 2.0), "amsgrad": (0.0006, 0.0006)}
+    return Theorem1Numbers(
+        x_star=-1.0,
+        T=1_000_000,
+        beta1=0.0,
+        C=cs,
+        beta2=tuple(1 / (1 + c * c) for c in cs),
+        optimizers={
+            k: Theorem1Optimizer(name, x_final[k], regret[k]) for k, name in _NAMES.items()
+        },
+    )
+
+
+def sample_stages(
+    figures: dict[str, tuple[FigureRecord, ...]] | None = None,
+) -> dict[str, StageRecord]:
+    """Typed stage records of the sample (CIFARNET recorded as not run)."""
     figures = figures or {}
 
-    def stage(title: str, numbers: dict[str, Any], sid: str, wall: float) -> dict[str, Any]:
-        return {
-            "status": "done",
-            "title": title,
-            "wall_s": wall,
-            "config": {"note": "sample data, not a measurement"},
-            "numbers": numbers,
-            "figures": figures.get(sid, []),
-            "notes": [],
-        }
+    def done(sid: str, title: str, numbers: StageNumbers | None, wall: float) -> StageRecord:
+        return StageRecord(
+            status="done",
+            title=title,
+            wall_s=wall,
+            config={"note": "sample data, not a measurement"},
+            numbers=numbers,
+            figures=figures.get(sid, ()),
+        )
 
+    setting = {"online": _synthetic(5_000_000, 1), "stochastic": _synthetic(5_000_000, 5)}
+    return {
+        "figure1": done("figure1", "Figure 1", Figure1Numbers(**setting), 6.0),
+        "theorem1": done("theorem1", "Theorem 1 example", _theorem1(), 2.0),
+        "atlas": done("atlas", "Convergence atlas", None, 5.0),
+        "mnist-logreg": done(
+            "mnist-logreg",
+            "MNIST logistic regression",
+            _training("mnist-logreg", 0.30, 0.28),
+            100.0,
+        ),
+        "mnist-mlp": done("mnist-mlp", "MNIST MLP", _training("mnist-mlp", 0.20, 0.199), 150.0),
+        "cifarnet": StageRecord(
+            status="not run",
+            title="CIFARNET",
+            reason="CIFAR-10 (binary version) not found in DIR.",
+            command="beyondadam reproduce --profile quick --out OUT --data-dir DIR",
+        ),
+    }
+
+
+def sample_results(
+    figures: dict[str, tuple[FigureRecord, ...]] | None = None,
+) -> dict[str, Any]:
+    """Return a complete ``results.json`` mapping (CIFARNET recorded as not run)."""
     return {
         "schema_version": _results.SCHEMA_VERSION,
         "profile": QUICK.as_dict(),
@@ -82,41 +141,7 @@ def sample_results(figures: dict[str, list[dict[str, Any]]] | None = None) -> di
         "started": "2026-01-01T00:00:00+00:00",
         "finished": "2026-01-01T00:08:00+00:00",
         "environment": {"versions": {"python": "3.x", "torch": "x"}, "cpu_count": 2},
-        "stages": {
-            "figure1": stage(
-                "Figure 1",
-                {"online": _synthetic(5_000_000, 1), "stochastic": _synthetic(5_000_000, 5)},
-                "figure1",
-                6.0,
-            ),
-            "theorem1": stage(
-                "Theorem 1 example",
-                {
-                    "x_star": -1.0,
-                    "cases": [
-                        {"C": c, "beta1": 0.0, "beta2": 1 / (1 + c * c), "x_T_adam": 1.0}
-                        | {"x_T_amsgrad": -0.99}
-                        for c in (3.0, 5.0)
-                    ],
-                },
-                "theorem1",
-                2.0,
-            ),
-            "atlas": stage("Convergence atlas", {}, "atlas", 5.0),
-            "mnist_logreg": stage(
-                "MNIST logistic regression", _training(0.30, 0.28), "mnist_logreg", 100.0
-            ),
-            "mnist_mlp": stage("MNIST MLP", _training(0.20, 0.199), "mnist_mlp", 150.0),
-            "cifarnet": {
-                "status": "not run",
-                "title": "CIFARNET",
-                "reason": "CIFAR-10 not found: no DIR/cifar-10-batches-bin/",
-                "command": "beyondadam reproduce --profile quick --out OUT --data-dir DIR",
-                "numbers": {},
-                "figures": [],
-                "notes": [],
-            },
-        },
+        "stages": {sid: rec.to_json() for sid, rec in sample_stages(figures).items()},
     }
 
 
@@ -128,9 +153,9 @@ def write_sample(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
     import matplotlib.pyplot as plt
 
     out = Path(out_dir)
-    figs: dict[str, list[dict[str, Any]]] = {}
+    figs: dict[str, tuple[FigureRecord, ...]] = {}
     t = np.arange(1, 2001)
-    for sid, suffix in (("figure1", "png"), ("mnist_logreg", "svg")):
+    for sid, suffix in (("figure1", "png"), ("mnist-logreg", "svg")):
         (out / sid).mkdir(parents=True, exist_ok=True)
         fig, ax = plt.subplots(figsize=(5, 3), dpi=80)
         ax.plot(t, 0.2 + 0.0 * t, label="Adam")
@@ -140,15 +165,15 @@ def write_sample(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
         rel = f"{sid}/sample.{suffix}"
         fig.savefig(out / rel)
         plt.close(fig)
-        figs[sid] = [
-            {
-                "path": rel,
-                "title": f"Sample figure ({suffix.upper()})",
-                "caption": "Invented curves.",
-                "paper": "What the paper's counterpart shows.",
-                "config": {"format": suffix},
-            }
-        ]
+        figs[sid] = (
+            FigureRecord(
+                path=rel,
+                title=f"Sample figure ({suffix.upper()})",
+                caption="Invented curves.",
+                paper="What the paper's counterpart shows.",
+                config={"format": suffix},
+            ),
+        )
     data = sample_results(figs)
     _results.save(out, data)
     return data

@@ -1,0 +1,277 @@
+"""Each stage's numbers as a frozen dataclass: what ``collect`` writes and the claims read.
+
+Every class has ``to_json()`` and ``from_json(obj)`` (:class:`JsonRecord`: an exact round trip
+through ``json.dumps``/``json.loads``, checked field by field against the annotations) and a
+``KIND`` stored under ``"kind"``, so a stage record in
+``results.json`` says which class its numbers are (:func:`numbers_from_json`). Per-optimizer
+numbers are keyed by the optimizer's catalog key (``"adam"``, ``"amsgrad"``, ...) in the order the
+run used, and carry its display name (``"Adam"``) so a report renders from ``results.json`` alone.
+
+Layout (``numbers`` of each stage)::
+
+    figure1:  {"kind": "figure1", "online": S, "stochastic": S}
+              S = {"T", "x_star", "t_half", "seeds", "optimizers": {key: {"name", "label", "x_T",
+                   "x_T_seeds", "avg_regret_T", "avg_regret_half"}}}
+    theorem1: {"kind": "theorem1", "x_star", "T", "beta1", "C": [...], "beta2": [...],
+               "optimizers": {key: {"name", "x_T": [per C], "avg_regret": [per C]}}}
+    atlas:    {"kind": "atlas", "cells", "cells_beta1_lt_sqrt_beta2",
+               "optimizers": {key: {"name", "wrong_side", "wrong_side_where_beta1_lt_sqrt_beta2"}}}
+    training: {"kind": "training", "task", "test_note", "n_test", "test_complete",
+               "optimizers": {key: {"name", "selected", "seeds", "diverged", "final_train_loss",
+                                    "final_test_loss", "final_test_accuracy"}},
+               "summary": [one row per optimizer, as experiments' summary table]}
+
+``x_T`` is the mean of ``x_T_seeds`` (one value on the online problem), ``avg_regret_T`` is R_T/T
+and ``avg_regret_half`` R_t/t at the checkpoint closest to T/2; the training lists hold one value
+per finished seed run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, ClassVar, TypeVar, get_args, get_origin, get_type_hints
+
+__all__ = [
+    "AtlasNumbers",
+    "AtlasOptimizer",
+    "Figure1Numbers",
+    "JsonRecord",
+    "SettingNumbers",
+    "SimOptimizer",
+    "StageNumbers",
+    "Theorem1Numbers",
+    "Theorem1Optimizer",
+    "TrainingNumbers",
+    "TrainingOptimizer",
+    "numbers_from_json",
+]
+
+R = TypeVar("R", bound="JsonRecord")
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, JsonRecord):
+        return value.to_json()
+    if isinstance(value, Mapping):
+        return {str(k): _dump(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_dump(v) for v in value]
+    return value
+
+
+def _load(tp: Any, value: Any) -> Any:
+    """Build a value of type ``tp`` (as annotated on a record's field) from its JSON form."""
+    origin, args = get_origin(tp), get_args(tp)
+    if isinstance(tp, type) and issubclass(tp, JsonRecord):
+        return tp.from_json(value)
+    if origin is tuple:
+        if isinstance(value, (str, Mapping)):
+            raise TypeError(f"expected a list, got {type(value).__name__}")
+        return tuple(_load(args[0], v) for v in value)
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"expected a mapping, got {type(value).__name__}")
+        return {str(k): _load(args[1], v) for k, v in value.items()}
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"expected true or false, got {value!r}")
+        return value
+    if tp in (int, float, str):
+        return tp(value)  # float("nan") reads back what save() wrote for a non-finite float
+    return value  # Any
+
+
+class JsonRecord:
+    """``to_json``/``from_json`` for a frozen dataclass, field by field, from its annotations.
+
+    Fields are stored under their own name unless :attr:`JSON_KEYS` renames them; records with a
+    ``KIND`` store it under ``"kind"``. Tuples become lists and nested records their own JSON, so
+    ``from_json(json.loads(json.dumps(r.to_json()))) == r``.
+    """
+
+    JSON_KEYS: ClassVar[dict[str, str]] = {}
+    """Field name -> JSON key, where they differ."""
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready data."""
+        out: dict[str, Any] = {"kind": self.KIND} if hasattr(self, "KIND") else {}
+        for f in fields(self):  # type: ignore[arg-type]
+            out[self.JSON_KEYS.get(f.name, f.name)] = _dump(getattr(self, f.name))
+        return out
+
+    @classmethod
+    def from_json(cls: type[R], obj: Mapping[str, Any]) -> R:
+        """Inverse of :meth:`to_json`.
+
+        Raises:
+            KeyError: A field without default is absent. TypeError, ValueError: a wrong type.
+
+        """
+        if not isinstance(obj, Mapping):
+            raise TypeError(f"{cls.__name__}: expected a mapping, got {type(obj).__name__}")
+        hints = get_type_hints(cls)
+        kwargs = {}
+        for f in fields(cls):  # type: ignore[arg-type]
+            key = cls.JSON_KEYS.get(f.name, f.name)
+            if key in obj:
+                kwargs[f.name] = _load(hints[f.name], obj[key])
+            elif f.default is MISSING and f.default_factory is MISSING:
+                raise KeyError(f"{cls.__name__}: missing {key!r}")
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class SimOptimizer(JsonRecord):
+    """One optimizer on one Figure 1 problem."""
+
+    JSON_KEYS: ClassVar[dict[str, str]] = {
+        "x_final": "x_T",
+        "x_final_seeds": "x_T_seeds",
+        "avg_regret_final": "avg_regret_T",
+    }
+    name: str
+    """Display name, e.g. ``"Adam"``."""
+    label: str
+    """The simulator's full label, with hyperparameters."""
+    x_final: float
+    """Mean over seeds of the final iterate x_T (JSON ``x_T``)."""
+    x_final_seeds: tuple[float, ...]
+    """x_T of each seed (JSON ``x_T_seeds``)."""
+    avg_regret_final: float
+    """R_T/T averaged over seeds (JSON ``avg_regret_T``)."""
+    avg_regret_half: float
+    """R_t/t at the checkpoint closest to T/2, averaged over seeds."""
+
+
+@dataclass(frozen=True)
+class SettingNumbers(JsonRecord):
+    """One Figure 1 problem (online or stochastic): horizon, optimum, per-optimizer numbers."""
+
+    T: int
+    x_star: float
+    t_half: int
+    seeds: int
+    optimizers: dict[str, SimOptimizer]
+
+
+@dataclass(frozen=True)
+class Figure1Numbers(JsonRecord):
+    """Figure 1: the online and the stochastic problem."""
+
+    KIND: ClassVar[str] = "figure1"
+    online: SettingNumbers
+    stochastic: SettingNumbers
+
+
+@dataclass(frozen=True)
+class Theorem1Optimizer(JsonRecord):
+    """One optimizer over the Theorem 1 sweep: its final iterate x_T and R_T/T for each C."""
+
+    JSON_KEYS: ClassVar[dict[str, str]] = {"x_final": "x_T"}
+    name: str
+    x_final: tuple[float, ...]
+    avg_regret: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Theorem1Numbers(JsonRecord):
+    """Theorem 1's example over several C (beta2 = 1/(1 + C^2) for each)."""
+
+    C: tuple[float, ...]
+    """The values of C swept."""
+    beta2: tuple[float, ...]
+    """1/(1 + C^2) for each C."""
+    beta1: float
+    T: int
+    """Steps of every run."""
+    x_star: float
+    """The optimum, -1."""
+    optimizers: dict[str, Theorem1Optimizer]
+    KIND: ClassVar[str] = "theorem1"
+
+    def __post_init__(self) -> None:
+        n = len(self.C)
+        lengths = {len(self.beta2)} | {len(o.x_final) for o in self.optimizers.values()}
+        lengths |= {len(o.avg_regret) for o in self.optimizers.values()}
+        if lengths - {n}:
+            raise ValueError(f"theorem1 numbers: every list must have one value per C ({n})")
+
+
+@dataclass(frozen=True)
+class AtlasOptimizer(JsonRecord):
+    """How often one optimizer ends on the wrong side (x_T > 0) of the atlas' problem."""
+
+    name: str
+    wrong_side: int
+    wrong_side_where_beta1_lt_sqrt_beta2: int
+
+
+@dataclass(frozen=True)
+class AtlasNumbers(JsonRecord):
+    """Counts over the (beta1, beta2) grid of the atlas."""
+
+    KIND: ClassVar[str] = "atlas"
+    cells: int
+    cells_beta1_lt_sqrt_beta2: int
+    optimizers: dict[str, AtlasOptimizer]
+
+
+@dataclass(frozen=True)
+class TrainingOptimizer(JsonRecord):
+    """One optimizer's seed runs of its selected configuration on a training task."""
+
+    name: str
+    selected: dict[str, Any]
+    """The selected hyperparameters (e.g. ``{"betas": [0.9, 0.99], "lr": 0.01}``)."""
+    seeds: tuple[int, ...]
+    """The seeds rerun with the selected configuration."""
+    diverged: int
+    """How many of them diverged (they have no final values)."""
+    final_train_loss: tuple[float, ...]
+    """Per finished seed: mean training loss over the selection window at the end."""
+    final_test_loss: tuple[float, ...]
+    """Per finished seed: test loss at the last evaluation."""
+    final_test_accuracy: tuple[float, ...]
+    """Per finished seed: test accuracy at the last evaluation."""
+
+
+@dataclass(frozen=True)
+class TrainingNumbers(JsonRecord):
+    """A training task (grid search, then seeds of each optimizer's selected configuration)."""
+
+    KIND: ClassVar[str] = "training"
+    task: str
+    """The task's id in :data:`beyondadam.experiments.TASKS` (also the stage id)."""
+    test_note: str
+    n_test: int
+    """Test images the loader returned (CIFAR-10 may be only the first 1,000)."""
+    test_complete: bool
+    """Whether that is the whole official test set, as the loader reports it."""
+    optimizers: dict[str, TrainingOptimizer]
+    summary: tuple[dict[str, Any], ...] = field(default=())
+    """The experiments' summary table, one row per optimizer (for readers; no claim reads it)."""
+
+
+StageNumbers = Figure1Numbers | Theorem1Numbers | AtlasNumbers | TrainingNumbers
+"""The numbers of any stage."""
+
+_KINDS: dict[str, Any] = {
+    c.KIND: c for c in (Figure1Numbers, Theorem1Numbers, AtlasNumbers, TrainingNumbers)
+}
+
+
+def numbers_from_json(obj: Mapping[str, Any] | None) -> StageNumbers | None:
+    """Parse a stage's stored ``numbers`` by its ``"kind"``; ``None`` or ``{}`` give ``None``.
+
+    Raises:
+        ValueError: Unknown kind.
+        KeyError, TypeError: A field is missing or has the wrong type.
+
+    """
+    if not obj:
+        return None
+    kind = obj.get("kind")
+    if kind not in _KINDS:
+        raise ValueError(f"numbers kind must be one of {sorted(_KINDS)}, got {kind!r}")
+    return _KINDS[kind].from_json(obj)

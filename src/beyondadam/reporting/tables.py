@@ -1,0 +1,110 @@
+"""One table per stage: a row for every optimizer the run has, from the stage's typed numbers.
+
+The renderer prints them under "Numbers", so a run with nine optimizers shows all nine even where
+the paper's claims compare only Adam and AMSGrad.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from beyondadam.reporting.numbers import (
+    AtlasNumbers,
+    Figure1Numbers,
+    StageNumbers,
+    Theorem1Numbers,
+    TrainingNumbers,
+)
+from beyondadam.reporting.stats import mean_band
+
+__all__ = ["Table", "numbers_table"]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A header and rows of text cells."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+def _g(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _band(values: tuple[float, ...]) -> str:
+    return mean_band(values).text() if values else "—"
+
+
+def _figure1(n: Figure1Numbers) -> Table:
+    on, st = n.online, n.stochastic
+    header = (
+        "optimizer",
+        "online x_T",
+        "online R_T/T",
+        "stochastic x_T (mean)",
+        "stochastic R_T/T",
+    )
+    rows = []
+    for key, o in on.optimizers.items():
+        s = st.optimizers[key]
+        rows.append(
+            (o.name, _g(o.x_final), _g(o.avg_regret_final), _g(s.x_final), _g(s.avg_regret_final))
+        )
+    return Table(header, tuple(rows))
+
+
+def _theorem1(n: Theorem1Numbers) -> Table:
+    header = ("optimizer", *(f"x_T at C={c:g}" for c in n.C))
+    return Table(header, tuple((o.name, *map(_g, o.x_final)) for o in n.optimizers.values()))
+
+
+def _atlas(n: AtlasNumbers) -> Table:
+    header = (
+        "optimizer",
+        f"cells with x_T > 0 (of {n.cells})",
+        f"of them with β1 < √β2 (of {n.cells_beta1_lt_sqrt_beta2})",
+    )
+    rows = tuple(
+        (o.name, str(o.wrong_side), str(o.wrong_side_where_beta1_lt_sqrt_beta2))
+        for o in n.optimizers.values()
+    )
+    return Table(header, rows)
+
+
+def _training(n: TrainingNumbers) -> Table:
+    header = (
+        "optimizer",
+        "selected",
+        "final training loss",
+        f"final test loss ({n.n_test:,} test images{'' if n.test_complete else ', a subset'})",
+        "final test accuracy",
+        "diverged seeds",
+    )
+    rows = tuple(
+        (
+            o.name,
+            ", ".join(f"{k}={v}" for k, v in o.selected.items()),
+            _band(o.final_train_loss),
+            _band(o.final_test_loss),
+            _band(o.final_test_accuracy),
+            f"{o.diverged} of {len(o.seeds)}",
+        )
+        for o in n.optimizers.values()
+    )
+    return Table(header, rows)
+
+
+_TABLES: dict[type, Callable[[Any], Table]] = {
+    Figure1Numbers: _figure1,
+    Theorem1Numbers: _theorem1,
+    AtlasNumbers: _atlas,
+    TrainingNumbers: _training,
+}
+
+
+def numbers_table(numbers: StageNumbers | None) -> Table | None:
+    """The per-optimizer table of a stage's numbers (``None`` for a stage without numbers)."""
+    return None if numbers is None else _TABLES[type(numbers)](numbers)
