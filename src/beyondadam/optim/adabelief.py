@@ -54,12 +54,11 @@ class AdaBelief(BeyondOptimizer):
     :class:`~beyondadam.optim.RAdam`):
 
     .. math::
-        x_{t+1} = \begin{cases}
-          \Pi_F^{A_t}\Big(x_t - \dfrac{\eta\, r_t\sqrt{1-\beta_2^t}}{1-\beta_1^t}
-            \dfrac{m_t}{\sqrt{s_t} + \epsilon}\Big),
-            & \rho_t \ge 5, \quad A_t = \operatorname{diag}(\sqrt{s_t} + \epsilon), \\
-          \Pi_F\Big(x_t - \dfrac{\eta}{1-\beta_1^t} m_t\Big), & \rho_t < 5.
-        \end{cases}
+        x_{t+1} = \Pi_F^{A_t}\Big(x_t - \frac{\eta\, r_t\sqrt{1-\beta_2^t}}{1-\beta_1^t}
+            \frac{m_t}{\sqrt{s_t} + \epsilon}\Big), \quad
+            A_t = \operatorname{diag}(\sqrt{s_t} + \epsilon) \qquad (\rho_t \ge 5),
+
+        x_{t+1} = \Pi_F\Big(x_t - \frac{\eta}{1-\beta_1^t} m_t\Big) \qquad (\rho_t < 5).
 
     :math:`g_t` includes ``weight_decay`` :math:`\lambda x_t`, or, with
     ``decoupled_weight_decay=True`` (the default, as in the package),

@@ -30,9 +30,9 @@ class AdaBound(BeyondOptimizer):
         \text{ in AdaBound)},
 
         \eta_t = \operatorname{clip}\Big(\frac{\alpha\sqrt{1-\beta_2^t}/(1-\beta_1^t)}
-            {\sqrt{\hat v_t} + \epsilon},\ \eta^*\big(1 - \tfrac{1}{\gamma t + 1}\big),\
-            \eta^*\big(1 + \tfrac{1}{\gamma t}\big)\Big), \qquad
-        x_{t+1} = \Pi_F^{A_t}(x_t - \eta_t \odot m_t), \qquad
+            {\sqrt{\hat v_t} + \epsilon},\ \eta^*\big(1 - \tfrac{1}{\gamma t + 1}\big),
+            \ \eta^*\big(1 + \tfrac{1}{\gamma t}\big)\Big), \qquad
+        x_{t+1} = \Pi_F^{A_t}(x_t - \eta_t m_t), \qquad
         A_t = \operatorname{diag}(1/\eta_t),
 
     with :math:`\alpha` = ``lr``, :math:`\eta^* = ` ``final_lr`` :math:`\cdot\,\alpha/\alpha_0`
@@ -161,7 +161,7 @@ class AMSBound(AdaBound):
         \hat v_t = \max(\hat v_{t-1}, v_t), \qquad
         \eta_t = \operatorname{clip}\Big(\frac{\alpha\sqrt{1-\beta_2^t}/(1-\beta_1^t)}
             {\sqrt{\hat v_t} + \epsilon},\ \eta_l(t),\ \eta_u(t)\Big), \qquad
-        x_{t+1} = \Pi_F^{A_t}(x_t - \eta_t \odot m_t)
+        x_{t+1} = \Pi_F^{A_t}(x_t - \eta_t m_t)
 
     Equals ``adabound.AdaBound(amsbound=True)`` (package ``adabound`` 0.0.5) step by step; the
     moments, bounds :math:`\eta_l, \eta_u`, projection and differences from the package are

@@ -39,8 +39,8 @@ class AdamX(_AdamFamily):
         m_t = \beta_{1,t} m_{t-1} + (1 - \beta_{1,t}) g_t, \qquad
         v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2,
 
-        \hat v_t = \max\Big(\frac{(1-\beta_{1,t})^2}{(1-\beta_{1,t-1})^2}\hat v_{t-1},\
-            v_t\Big), \qquad
+        \hat v_t = \max\Big(\frac{(1-\beta_{1,t})^2}{(1-\beta_{1,t-1})^2}\hat v_{t-1},
+            \ v_t\Big), \qquad
         x_{t+1} = \Pi_F^{A_t}\Big(x_t - \eta_t \frac{m_t}{\sqrt{\hat v_t} + \epsilon}\Big),
         \qquad A_t = \operatorname{diag}(\sqrt{\hat v_t} + \epsilon)
 

@@ -47,13 +47,12 @@ class RAdam(_AdamFamily):
         m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
         v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2,
 
-        x_{t+1} = \begin{cases}
-          \Pi_F^{A_t}\Big(x_t - \dfrac{\eta\, r_t \sqrt{1-\beta_2^t}}{1 - \beta_1^t}
-            \dfrac{m_t}{\sqrt{v_t} + \epsilon}\Big), & \rho_t > 5, \quad
-            A_t = \operatorname{diag}(\sqrt{v_t} + \epsilon), \\
-          \Pi_F\Big(x_t - \dfrac{\eta}{1 - \beta_1^t} m_t\Big), & \rho_t \le 5
-            \ \text{(momentum SGD; Euclidean projection)},
-        \end{cases}
+        x_{t+1} = \Pi_F^{A_t}\Big(x_t - \frac{\eta\, r_t \sqrt{1-\beta_2^t}}{1 - \beta_1^t}
+            \frac{m_t}{\sqrt{v_t} + \epsilon}\Big), \quad
+            A_t = \operatorname{diag}(\sqrt{v_t} + \epsilon) \qquad (\rho_t > 5),
+
+        x_{t+1} = \Pi_F\Big(x_t - \frac{\eta}{1 - \beta_1^t} m_t\Big)
+            \qquad (\rho_t \le 5: \text{momentum SGD, Euclidean projection}),
 
     with :math:`\rho_\infty = 2/(1-\beta_2) - 1`,
     :math:`\rho_t = \rho_\infty - 2t\beta_2^t/(1-\beta_2^t)` and
