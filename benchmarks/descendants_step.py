@@ -8,7 +8,7 @@ every ratio compares two measurements under the same background load. The goal c
 gradient read, each state tensor read and written, ``(3 + 2 s)`` floats per parameter for ``s``
 state tensors (Adam: 7).
 
-    python benchmarks/descendants_step.py [--tensors 64] [--numel 160000] [--repeats 3]
+    python benchmarks/descendants_step.py [--tensors 64] [--numel 160000] [--repeats 3] [--threads N]
 """
 
 from __future__ import annotations
@@ -137,7 +137,16 @@ def main() -> None:
     parser.add_argument("--numel", type=int, default=160_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch CPU threads (0: torch's default); 1 is steadier on a loaded machine, where "
+        "a parallel op waits for its slowest, descheduled thread",
+    )
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     # The authors' packages use torch APIs that now warn; keep the table readable.
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
