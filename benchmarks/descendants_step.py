@@ -8,7 +8,8 @@ every ratio compares two measurements under the same background load. The goal c
 gradient read, each state tensor read and written, ``(3 + 2 s)`` floats per parameter for ``s``
 state tensors (Adam: 7).
 
-    python benchmarks/descendants_step.py [--tensors 64] [--numel 160000] [--repeats 3] [--threads N]
+    python benchmarks/descendants_step.py [--tensors 64] [--numel 160000] [--repeats 3]
+        [--threads N]
 """
 
 from __future__ import annotations
