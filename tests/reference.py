@@ -95,3 +95,130 @@ def weighted_l2_projection(
         else:
             hi = mid
     return center + a * z / (a + hi)
+
+
+# ---------------------------------------------------------------- the descendants (issue 9)
+# Each is written from its paper's algorithm (and, for Yogi's optax flavor, from optax's
+# documented equations), per tensor, in float64, with the same calling convention as
+# ``adam_family``: iterates x_2 .. x_{T+1} for raw gradients ``grads``.
+
+
+def _signed(raw: np.ndarray, maximize: bool) -> np.ndarray:
+    g = np.asarray(raw, np.float64)
+    return -g if maximize else g
+
+
+def yogi(
+    x0: np.ndarray,
+    grads: Sequence[np.ndarray],
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    initial_accumulator_value: float,
+    weight_decay: float = 0.0,
+    flavor: str = "paper",
+    maximize: bool = False,
+) -> list[np.ndarray]:
+    """Zaheer et al. 2018, Algorithm 2 ('paper') or optax.yogi's bias-corrected form ('optax')."""
+    x = np.array(x0, dtype=np.float64)
+    m = np.full_like(x, initial_accumulator_value if flavor == "optax" else 0.0)
+    v = np.full_like(x, initial_accumulator_value)
+    out = []
+    for t, raw in enumerate(grads, start=1):
+        g = _signed(raw, maximize) + weight_decay * x
+        m = beta1 * m + (1 - beta1) * g
+        v = v - (1 - beta2) * np.sign(v - g * g) * g * g
+        if flavor == "paper":
+            x = x - lr * m / (np.sqrt(v) + eps)
+        elif flavor == "optax":
+            m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+            x = x - lr * m_hat / (np.sqrt(v_hat) + eps)
+        else:
+            raise ValueError(flavor)
+        out.append(x.copy())
+    return out
+
+
+def padam(
+    x0: np.ndarray,
+    grads: Sequence[np.ndarray],
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    partial: float,
+    eps: float,
+    weight_decay: float = 0.0,
+    maximize: bool = False,
+) -> list[np.ndarray]:
+    """Chen & Gu (Padam): AMSGrad's running max raised to ``partial``, no bias correction."""
+    x = np.array(x0, dtype=np.float64)
+    m, v, vhat = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
+    out = []
+    for raw in grads:
+        g = _signed(raw, maximize) + weight_decay * x
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        vhat = np.maximum(vhat, v)
+        x = x - lr * m / (vhat**partial + eps)
+        out.append(x.copy())
+    return out
+
+
+def adamx(
+    x0: np.ndarray,
+    grads: Sequence[np.ndarray],
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    beta1_decay: float | str | None = None,
+    weight_decay: float = 0.0,
+    maximize: bool = False,
+) -> list[np.ndarray]:
+    """Tran & Phong 2019 (AdamX): vhat_t = max((1-b1_t)^2/(1-b1_{t-1})^2 vhat_{t-1}, v_t)."""
+    x = np.array(x0, dtype=np.float64)
+    m, v, vhat = np.zeros_like(x), np.zeros_like(x), np.zeros_like(x)
+    out = []
+    b1_prev = beta1
+    for t, raw in enumerate(grads, start=1):
+        g = _signed(raw, maximize) + weight_decay * x
+        b1_t = beta1_schedule(beta1, beta1_decay, t)
+        m = b1_t * m + (1 - b1_t) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        vhat = np.maximum((1 - b1_t) ** 2 / (1 - b1_prev) ** 2 * vhat, v)
+        x = x - lr * m / (np.sqrt(vhat) + eps)
+        b1_prev = b1_t
+        out.append(x.copy())
+    return out
+
+
+def nosadam(
+    x0: np.ndarray,
+    grads: Sequence[np.ndarray],
+    *,
+    lr: float,
+    beta1: float,
+    gamma: float,
+    eps: float,
+    weight_decay: float = 0.0,
+    maximize: bool = False,
+) -> list[np.ndarray]:
+    """Huang, Wang & Dong 2019 (NosAdam-HH): v_t = (B_{t-1} v_{t-1} + b_t g_t^2) / B_t,
+    b_k = k^-gamma, B_t = b_1 + ... + b_t; no bias correction."""
+    x = np.array(x0, dtype=np.float64)
+    m, v = np.zeros_like(x), np.zeros_like(x)
+    big_b = 0.0
+    out = []
+    for t, raw in enumerate(grads, start=1):
+        g = _signed(raw, maximize) + weight_decay * x
+        b_t = float(t) ** -gamma
+        big_b_prev, big_b = big_b, big_b + b_t
+        m = beta1 * m + (1 - beta1) * g
+        v = (big_b_prev / big_b) * v + (b_t / big_b) * g * g
+        x = x - lr * m / (np.sqrt(v) + eps)
+        out.append(x.copy())
+    return out

@@ -14,30 +14,43 @@ preconditioner-weighted norm.
 from __future__ import annotations
 
 from beyondadam.optim._base import BeyondOptimizer
+from beyondadam.optim.adabelief import AdaBelief
+from beyondadam.optim.adabound import AdaBound, AMSBound
 from beyondadam.optim.adadelta import AdaDelta
 from beyondadam.optim.adagrad import AdaGrad
 from beyondadam.optim.adam import Adam
 from beyondadam.optim.adamnc import AdamNC
+from beyondadam.optim.adamx import AdamX
+from beyondadam.optim.adopt import ADOPT
 from beyondadam.optim.amsgrad import FLAVORS, AMSGrad
 from beyondadam.optim.catalog import CATALOG, Entry, get
 from beyondadam.optim.constraints import Box, Constraint, L1Ball, L2Ball
 from beyondadam.optim.nadam import NAdam
+from beyondadam.optim.nosadam import NosAdam
+from beyondadam.optim.padam import Padam
+from beyondadam.optim.radam import RAdam
 from beyondadam.optim.rmsprop import RMSProp
 from beyondadam.optim.sgd import NAG, SGD, Momentum
+from beyondadam.optim.yogi import Yogi
 
 OPTIMIZERS: dict[str, type[BeyondOptimizer]] = {key: e.cls for key, e in CATALOG.items()}
 
 __all__ = [
+    "ADOPT",
     "CATALOG",
     "FLAVORS",
     "NAG",
     "OPTIMIZERS",
     "SGD",
+    "AMSBound",
     "AMSGrad",
+    "AdaBelief",
+    "AdaBound",
     "AdaDelta",
     "AdaGrad",
     "Adam",
     "AdamNC",
+    "AdamX",
     "BeyondOptimizer",
     "Box",
     "Constraint",
@@ -46,6 +59,10 @@ __all__ = [
     "L2Ball",
     "Momentum",
     "NAdam",
+    "NosAdam",
+    "Padam",
+    "RAdam",
     "RMSProp",
+    "Yogi",
     "get",
 ]

@@ -38,6 +38,10 @@ class StepScalars:
     beta2: float
     step_size: float
     bc2_sqrt: float = 1.0
+    #: ``False`` for a step without the denominator, ``x -= step_size * m`` (RAdam's warm-up).
+    adaptive: bool = True
+    #: :math:`c_t` in :math:`\hat v_t = \max(c_t \hat v_{t-1}, v_t)` (AdamX); 1 elsewhere.
+    max_scale: float = 1.0
 
 
 def check_betas_param(owner: str, name: str, value: Any) -> None:
@@ -118,8 +122,18 @@ class _AdamFamily(BeyondOptimizer):
         """Whether torch's fused kernel computes this update with its own bias corrections."""
         return False
 
+    def _power(self, group: dict[str, Any]) -> float:
+        r"""The exponent of the denominator, :math:`\hat v^p`: 1/2 except in Padam."""
+        return 0.5
+
     def _fused_supported(self, group: dict[str, Any]) -> bool:
+        if self._power(group) != 0.5:
+            return False
         return self._native_fused(group) or self._scalars(group, 2).bc2_sqrt == 1.0
+
+    def _root(self, group: dict[str, Any], v: Tensor) -> Tensor:
+        power = self._power(group)
+        return v.sqrt() if power == 0.5 else v.pow(power)
 
     def _coupled_weight_decay(self, group: dict[str, Any]) -> bool:
         return not group.get("decoupled_weight_decay", False)
@@ -147,8 +161,14 @@ class _AdamFamily(BeyondOptimizer):
         m.lerp_(g, 1 - s.beta1)
         v.mul_(s.beta2).addcmul_(g, g, value=1 - s.beta2)
         if self._amsgrad(group):
-            v = torch.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        d = v.sqrt()
+            vmax = state["max_exp_avg_sq"]
+            if s.max_scale != 1.0:
+                vmax.mul_(s.max_scale)
+            v = torch.maximum(vmax, v, out=vmax)
+        if not s.adaptive:
+            p.add_(m, alpha=-s.step_size)
+            return
+        d = self._root(group, v)
         if s.bc2_sqrt != 1.0:
             d.div_(s.bc2_sqrt)
         p.addcdiv_(m, d.add_(group["eps"]), value=-s.step_size)
@@ -170,9 +190,15 @@ class _AdamFamily(BeyondOptimizer):
         torch._foreach_addcmul_(vs, grads, grads, value=1 - s.beta2)
         if self._amsgrad(group):
             vmax = [st["max_exp_avg_sq"] for st in states]
+            if s.max_scale != 1.0:
+                torch._foreach_mul_(vmax, s.max_scale)
             torch._foreach_maximum_(vmax, vs)
             vs = vmax
-        d = torch._foreach_sqrt(vs)
+        if not s.adaptive:
+            torch._foreach_add_(params, ms, alpha=-s.step_size)
+            return
+        power = self._power(group)
+        d = torch._foreach_sqrt(vs) if power == 0.5 else torch._foreach_pow(vs, power)
         if s.bc2_sqrt != 1.0:
             torch._foreach_div_(d, s.bc2_sqrt)
         torch._foreach_add_(d, group["eps"])
@@ -187,20 +213,29 @@ class _AdamFamily(BeyondOptimizer):
         states: list[dict[str, Any]],
     ) -> None:
         device = params[0].device
+        decoupled = group.get("decoupled_weight_decay", False)
+        amsgrad = self._amsgrad(group)
+        wd = group["weight_decay"]
         if self._native_fused(group):
             beta1, beta2 = group["betas"]
             lr = group["lr"]
             step = torch.tensor(float(t), device=device)
         else:
             s = self._scalars(group, t)
+            if not s.adaptive:
+                # No kernel takes a step without the denominator (RAdam's first steps).
+                grads = self._gradient(group, params, grads, foreach=True)
+                self._multi_tensor(group, t, params, grads, states)
+                return
             beta1, beta2, lr = s.beta1, s.beta2, s.step_size
             step = _infinite_step(device)
-        amsgrad = self._amsgrad(group)
-        kernel = (
-            torch._fused_adamw_
-            if group.get("decoupled_weight_decay", False)
-            else torch._fused_adam_
-        )
+            if decoupled:
+                # The kernel would decay by step_size * wd; the decay is lr * wd.
+                self._decay_decoupled(group, params)
+                decoupled, wd = False, 0.0
+            if amsgrad and s.max_scale != 1.0:
+                torch._foreach_mul_([st["max_exp_avg_sq"] for st in states], s.max_scale)
+        kernel = torch._fused_adamw_ if decoupled else torch._fused_adam_
         kernel(
             params,
             grads,
@@ -212,13 +247,18 @@ class _AdamFamily(BeyondOptimizer):
             lr=lr,
             beta1=beta1,
             beta2=beta2,
-            weight_decay=group["weight_decay"],
+            weight_decay=wd,
             eps=group["eps"],
             maximize=group["maximize"],
             grad_scale=None,
             found_inf=None,
         )
 
-    def _preconditioner(self, group: dict[str, Any], t: int, state: dict[str, Any]) -> Tensor:
+    def _preconditioner(
+        self, group: dict[str, Any], t: int, state: dict[str, Any]
+    ) -> Tensor | None:
+        s = self._scalars(group, t)
+        if not s.adaptive:
+            return None
         v = state["max_exp_avg_sq" if self._amsgrad(group) else "exp_avg_sq"]
-        return v.sqrt().div_(self._scalars(group, t).bc2_sqrt).add_(group["eps"])
+        return self._root(group, v).div_(s.bc2_sqrt).add_(group["eps"])

@@ -8,7 +8,24 @@ every part of the entry is complete.
 
 from __future__ import annotations
 
-from beyondadam.optim import adadelta, adagrad, adam, adamnc, amsgrad, nadam, rmsprop, sgd
+from beyondadam.optim import (
+    adabelief,
+    adabound,
+    adadelta,
+    adagrad,
+    adam,
+    adamnc,
+    adamx,
+    adopt,
+    amsgrad,
+    nadam,
+    nosadam,
+    padam,
+    radam,
+    rmsprop,
+    sgd,
+    yogi,
+)
 from beyondadam.optim._entry import Entry, Oracle
 
 ENTRIES: tuple[Entry, ...] = (
@@ -22,6 +39,15 @@ ENTRIES: tuple[Entry, ...] = (
     nadam.ENTRY,
     amsgrad.ENTRY,
     adamnc.ENTRY,
+    radam.ENTRY,
+    adopt.ENTRY,
+    adabelief.ENTRY,
+    adabound.ADABOUND_ENTRY,
+    adabound.AMSBOUND_ENTRY,
+    yogi.ENTRY,
+    padam.ENTRY,
+    adamx.ENTRY,
+    nosadam.ENTRY,
 )
 
 #: lowercase name -> entry, in catalog order.
