@@ -2,7 +2,9 @@
 
 Every class is a ``torch.optim.Optimizer`` whose docstring states its update in math, with a
 single-tensor reference path, a multi-tensor (``torch._foreach_*``) path (``foreach=True``) and,
-for the Adam family, torch's fused kernel (the default on CPU and CUDA). A param group may carry
+wherever torch has a fused kernel for the same arithmetic (the SGD family, AdaGrad, and every
+member of the Adam family with Adam's shape: Adam, AMSGrad, AdamNC, RAdam, Padam with
+``partial=0.5``, AdamX, NosAdam), that kernel, the default on CPU and CUDA. A param group may carry
 ``constraint=`` (:class:`Box`, :class:`L2Ball`, :class:`L1Ball`) for the paper's projection in the
 preconditioner-weighted norm.
 
