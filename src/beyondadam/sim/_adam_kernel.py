@@ -21,16 +21,17 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from beyondadam.sim._runner import JIT, Kernel, clip, observe
+from beyondadam.sim._runner import FLAGS, JIT, XSTAR, Kernel, clip, observe, tick, tock
 
-# Flag bits (set by the rules' pack functions, see beyondadam.sim.rules).
+# Flag bits (set by the rules' pack functions, see beyondadam.sim.rules).  The kernel clears the
+# bias bits of a block once its products round away.
 DECAY_GEOMETRIC, DECAY_INVERSE = 1, 2  # bits 0-1: the beta1 schedule (0: constant)
 BIAS_TORCH, BIAS_DEBIASED = 4, 8  # bits 2-3: the bias mode (0: none)
 MAX = 16  # AMSGrad: keep the running maximum of v
 DECOUPLED = 32  # AdamW: decay the iterate, not the gradient
 NC = 64  # AdamNC: b2_t = 1 - 1/t
-_UNBIASED = 1 << 32  # runtime: both products round away for the whole block
-_SPECIAL = 3 | DECOUPLED | NC  # with none of these and no bias mode, the fast paths apply
+_BIAS = BIAS_TORCH | BIAS_DEBIASED
+_SPECIAL = 3 | DECOUPLED | NC  # with none of these, a block takes one of the vectorized paths
 
 
 @njit(inline="always", **JIT)
@@ -44,69 +45,86 @@ def _unbiased(p1, p2):
 
 @njit(inline="always", **JIT)
 def _pass(t, g, lrf, xs, x, r, p, s, decay, bias, amax, decoupled, nc):
-    # Rows: p = lr, weight_decay, sign, beta1, beta2, eps, beta1_decay;
-    #       s = m, v, vhat, beta1_power, beta2_power, decay_power.
+    # One step of every configuration of the block (see the module docstring).
+    lr, wd, sg, b1, b2, eps, lam = p[0], p[1], p[2], p[3], p[4], p[5], p[6]
+    m, v, vh, pw1, pw2, lamp = s[0], s[1], s[2], s[3], s[4], s[5]
     b2_nc = 1.0 - 1.0 / t
     for j in range(x.shape[0]):
-        xj, ge = observe(j, g, xs, x, r, p)
-        lrt = p[0, j] * lrf
+        xj, ge = observe(j, g, xs, x, r, wd, sg)
+        lrt = lr[j] * lrf
         if decoupled:
-            xj = xj * (1.0 - lrt * p[1, j])
-            ge = p[2, j] * g
-        a = p[3, j]
+            xj = xj * (1.0 - lrt * wd[j])
+            ge = sg[j] * g
+        a = b1[j]
         if decay == DECAY_GEOMETRIC:
-            lp = s[5, j]
+            lp = lamp[j]
             a = a * lp
-            s[5, j] = lp * p[6, j]
+            lamp[j] = lp * lam[j]
         elif decay == DECAY_INVERSE:
             a = a / t
-        b = b2_nc if nc else p[4, j]
+        b = b2_nc if nc else b2[j]
         q1 = 1.0
         q2 = 1.0
         if bias != 0:
-            p1 = s[3, j]
-            p2 = s[4, j]
+            p1 = pw1[j]
+            p2 = pw2[j]
             q1 = p1 * a
             q2 = p2 * b
-            s[3, j] = q1
-            s[4, j] = q2
+            pw1[j] = q1
+            pw2[j] = q2
             if bias == BIAS_DEBIASED:
                 a = a * (1.0 - p1) / (1.0 - q1)
                 b = b * (1.0 - p2) / (1.0 - q2)
-        mj = s[0, j] * a + (1.0 - a) * ge
-        vj = s[1, j] * b + (1.0 - b) * ge * ge
-        s[0, j] = mj
-        s[1, j] = vj
+        mj = m[j] * a + (1.0 - a) * ge
+        vj = v[j] * b + (1.0 - b) * ge * ge
+        m[j] = mj
+        v[j] = vj
         h = vj
         if amax:
-            h = max(s[2, j], vj)
-            s[2, j] = h
+            h = max(vh[j], vj)
+            vh[j] = h
         if bias == BIAS_TORCH:
             step = lrt / (1.0 - q1)
-            x[j] = clip(xj + (-step) * mj / (np.sqrt(h) / np.sqrt(1.0 - q2) + p[5, j]))
+            x[j] = clip(xj + (-step) * mj / (np.sqrt(h) / np.sqrt(1.0 - q2) + eps[j]))
         else:
-            x[j] = clip(xj + (-lrt) * mj / (np.sqrt(h) + p[5, j]))
+            x[j] = clip(xj + (-lrt) * mj / (np.sqrt(h) + eps[j]))
 
 
 @njit(inline="always", **JIT)
-def adam_family_step(t, g, lrf, xs, flags, x, r, p, s):
-    """One step of a block of the Adam family (see the module docstring)."""
-    f = flags[0]
-    if (f & (BIAS_TORCH | BIAS_DEBIASED)) != 0 and (f & _UNBIASED) == 0 and (t & 127) == 0:
-        if _unbiased(s[3], s[4]):
-            f |= _UNBIASED
-            flags[0] = f
-    bias = 0 if (f & _UNBIASED) != 0 else f & (BIAS_TORCH | BIAS_DEBIASED)
-    if bias == 0 and (f & _SPECIAL) == 0:
-        # Fast paths, with every mode a constant so that LLVM drops the branches and vectorizes.
-        if (f & MAX) != 0:
-            _pass(t, g, lrf, xs, x, r, p, s, 0, 0, True, False, False)
-        else:
-            _pass(t, g, lrf, xs, x, r, p, s, 0, 0, False, False, False)
-    else:
-        decay = f & 3
-        decoupled = (f & DECOUPLED) != 0
-        _pass(t, g, lrf, xs, x, r, p, s, decay, bias, (f & MAX) != 0, decoupled, (f & NC) != 0)
+def _run(t0, t1, clock, x, r, p, s, decay, bias, amax, decoupled, nc):
+    # Steps t0 .. t1 - 1 in fixed modes; called with constant modes, LLVM drops their branches and
+    # vectorizes.  Each hot combination gets a time loop of its own: sharing one loop with the
+    # other combinations slows the vectorized step by about a quarter.
+    ti, tf, ck, ox, orr = clock
+    xs = tf[XSTAR]
+    for t in range(t0, t1):
+        g, lrf = tick(ti, tf, t)
+        _pass(t, g, lrf, xs, x, r, p, s, decay, bias, amax, decoupled, nc)
+        tock(ti, ck, ox, orr, t, x, r)
+
+
+@njit(inline="always", **JIT)
+def adam_family(t0, t1, clock, x, r, p, s):
+    """Advance a block of the Adam family from step t0 to t1 - 1 (see the module docstring)."""
+    f = clock[0][FLAGS]
+    t = t0
+    while t < t1:
+        if (f & _BIAS) != 0 and (t & 127) == 0 and _unbiased(s[3], s[4]):
+            f &= ~_BIAS  # from now on the identity, bit for bit
+        # Up to the next multiple of 128, where the products are checked again.
+        stop = t1 if (f & _BIAS) == 0 else min(t1, (t // 128 + 1) * 128)
+        if (f & _SPECIAL) != 0 or (f & BIAS_DEBIASED) != 0:
+            decoupled, nc = (f & DECOUPLED) != 0, (f & NC) != 0
+            _run(t, stop, clock, x, r, p, s, f & 3, f & _BIAS, (f & MAX) != 0, decoupled, nc)
+        elif f == MAX:
+            _run(t, stop, clock, x, r, p, s, 0, 0, True, False, False)
+        elif f == 0:
+            _run(t, stop, clock, x, r, p, s, 0, 0, False, False, False)
+        elif f == BIAS_TORCH | MAX:
+            _run(t, stop, clock, x, r, p, s, 0, BIAS_TORCH, True, False, False)
+        else:  # BIAS_TORCH: Adam
+            _run(t, stop, clock, x, r, p, s, 0, BIAS_TORCH, False, False, False)
+        t = stop
 
 
 def _order(p) -> tuple:
@@ -117,7 +135,7 @@ def _order(p) -> tuple:
 
 ADAM_FAMILY = Kernel(
     "adam_family",
-    adam_family_step,
+    adam_family,
     params=("beta1", "beta2", "eps", "beta1_decay"),
     state={"m": 0.0, "v": 0.0, "vhat": 0.0, "beta1_power": 1.0, "beta2_power": 1.0,
            "decay_power": 1.0},

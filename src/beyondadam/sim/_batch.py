@@ -66,7 +66,7 @@ def _group(kernel: Kernel, lo: int, members, configs, packed, block: int) -> tup
             start = len(order)
             order.extend(chunk)
             row = dict(start=start, stop=len(order), flags=flags, phase=phase, period=period,
-                       pcode=pcode, sched=int(sched == 0), key=skey)  # fmt: skip
+                       pcode=pcode, sched=int(sched == 0), key=skey, ci=0)  # fmt: skip
             ints.append([row[name] for name in BLOCK_INT])
             flts.append([big, small, p, xstar])
     n = len(order)
