@@ -139,7 +139,7 @@ def main() -> None:
         f"{get_num_threads()}, Python {platform.python_version()}. One-minute load average "
         f"{load0[0]:.1f} before and {load1[0]:.1f} after, on {os.cpu_count()} cores (the "
         "benchmark itself loads both cores; a much higher value means other jobs competed).",
-        f"Compilation / cache load before the first run: {compile_s:.1f} s (excluded below).",
+        f"Compiling (or loading) every kernel before the first run: {compile_s:.1f} s (excluded).",
         "",
         "| run | configs x steps | time | config-steps/s |",
         "|---|---|---|---|",
@@ -165,7 +165,8 @@ def main() -> None:
         "The remaining gap is the rest of the step (about 11 loads, 5 stores, ~15 vector "
         "flops per 4 configurations, plus the per-step gradient, schedule and checkpoint "
         "logic of each block) and, for Adam, the blocks whose beta^t has not yet rounded away "
-        "(2 sqrt + 3 div per step).  Figure 1 (two configurations, one per thread) cannot "
+        "(2 sqrt + 3 div per step; blocks are sorted by max(beta1, beta2) so that they leave "
+        "that phase together).  Figure 1 (two configurations, one per thread) cannot "
         "vectorize across configurations and runs scalar: about "
         f"{1e9 / (fig_rate / 2):.0f} ns per step per thread.",
     ]
