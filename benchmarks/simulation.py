@@ -139,7 +139,7 @@ def main() -> None:
         f"{get_num_threads()}, Python {platform.python_version()}. One-minute load average "
         f"{load0[0]:.1f} before and {load1[0]:.1f} after, on {os.cpu_count()} cores (the "
         "benchmark itself loads both cores; a much higher value means other jobs competed).",
-        f"Compilation / cache load before the first run: {compile_s:.1f} s (excluded below).",
+        f"Compiling (or loading) every kernel before the first run: {compile_s:.1f} s (excluded).",
         "",
         "| run | configs x steps | time | config-steps/s |",
         "|---|---|---|---|",
@@ -156,16 +156,17 @@ def main() -> None:
         "and exploits bit-exactly) and AMSGrad need 1 sqrt, 1 division, ~12 multiply/add and 2 "
         "min/max on ~6 float64 of state and ~6 of parameters, all in L1 (blocks of 128 "
         "configurations, ~16 KB): about 100 bytes of L1 traffic, no DRAM traffic.  The bound is "
-        "the throughput of the (vectorized, 4-wide AVX2) square-root/divide unit.  A kernel "
+        "the throughput of the vectorized (AVX2 or AVX-512) square-root/divide unit.  A kernel "
         "doing only that (one sqrt, one division, one FMA per element, same blocking and "
         f"threads) runs at **{fl / 1e6:.0f} M elements/s** wall here ({2 * fl_cpu / 1e6:.0f} M "
         f"projected on 2 free cores), so the engine reaches {at_rates['Adam'] / fl:.0%} (Adam) "
         f"and {at_rates['AMSGrad'] / fl:.0%} (AMSGrad) of that floor on the atlas batch "
         f"({at_cpu['Adam'] / fl_cpu:.0%} and {at_cpu['AMSGrad'] / fl_cpu:.0%} per CPU-second).  "
         "The remaining gap is the rest of the step (about 11 loads, 5 stores, ~15 vector "
-        "flops per 4 configurations, plus the per-step gradient, schedule and checkpoint "
+        "flops per vector of configurations, plus the per-step gradient, schedule and checkpoint "
         "logic of each block) and, for Adam, the blocks whose beta^t has not yet rounded away "
-        "(2 sqrt + 3 div per step).  Figure 1 (two configurations, one per thread) cannot "
+        "(2 sqrt + 3 div per step; blocks are sorted by max(beta1, beta2) so that they leave "
+        "that phase together).  Figure 1 (two configurations, one per thread) cannot "
         "vectorize across configurations and runs scalar: about "
         f"{1e9 / (fig_rate / 2):.0f} ns per step per thread.",
     ]

@@ -140,6 +140,50 @@ def test_python_loop_agrees_with_engine():
         assert abs(reg - r.final_avg_regret[0]) < 1e-10
 
 
+# ---------------------------------------------------------------- rules and the catalog
+
+
+def test_every_catalog_entry_names_a_registered_rule():
+    from beyondadam.optim import catalog
+    from beyondadam.sim.rules import RULES, check_coverage
+
+    check_coverage()
+    for entry in catalog.ENTRIES:
+        assert entry.sim in RULES, f"{entry.name}: no simulator rule {entry.sim!r}"
+
+
+def test_coverage_check_fails_for_an_entry_without_its_rule(monkeypatch):
+    import dataclasses
+
+    from beyondadam.optim import catalog
+    from beyondadam.sim.rules import check_coverage
+
+    orphan = dataclasses.replace(catalog.CATALOG["adam"], sim="no_such_rule")
+    monkeypatch.setattr(catalog, "ENTRIES", (*catalog.ENTRIES, orphan))
+    with pytest.raises(ValueError, match=r"no simulator rule for Adam \('no_such_rule'\)"):
+        check_coverage()
+    monkeypatch.setitem(catalog.CATALOG, "adam", orphan)
+    with pytest.raises(ValueError, match="no rule 'no_such_rule'"):
+        spec("Adam", lr=0.1)
+
+
+def test_packs_fill_exactly_their_kernel_rows_with_the_class_defaults():
+    from beyondadam.optim import catalog
+    from tests.test_sim_differential import VARIANTS
+
+    for s in VARIANTS:
+        params, flags = s.pack()  # Rule.parameters checks the row names
+        kernel = s.rule.kernel
+        assert set(params) == set(kernel.param_rows)
+        for init in kernel.state.values():
+            assert not isinstance(init, str) or init in kernel.param_rows
+        assert isinstance(flags, int)
+    # Defaults come from the class: AdaDelta's lr 1.0 and eps 1e-6, NAdam's lr 2e-3.
+    assert spec("AdaDelta").options()["eps"] == catalog.get("adadelta").defaults()["eps"] == 1e-6
+    assert spec("nadam").pack()[0]["lr"] == 2e-3
+    assert spec("amsGRAD").name == "AMSGrad"
+
+
 # ---------------------------------------------------------------- Theorem 1 and the paper
 
 
@@ -224,15 +268,17 @@ def test_bad_horizon(T):
         (lambda: theorem1(float("nan")), "C must be finite"),
         (lambda: bernoulli(1, 1, 1.5), "p must be in"),
         (lambda: spec("Adam", lr=float("nan")), "lr must be"),
-        (lambda: spec("Adam", betas=(float("nan"), 0.9)), r"beta1 \(betas\[0\]\)"),
-        (lambda: spec("Adam", betas=(0.9, 1.0)), r"beta2 .* in \[0, 1\)"),
+        (lambda: spec("Adam", betas=(float("nan"), 0.9)), r"betas\[0\] \(beta1\)"),
+        (lambda: spec("Adam", betas=(0.9, 1.0)), r"beta2.* in \[0, 1\)"),
         (lambda: spec("AMSGrad", eps=float("inf")), "eps"),
         (lambda: spec("AMSGrad", flavor="keras"), "flavor"),
         (lambda: spec("AMSGrad", beta1_decay=1.5), "beta1_decay"),
         (lambda: spec("AdamNC", beta1_decay="harmonic"), "beta1_decay"),
         (lambda: spec("RMSProp", alpha=float("nan")), "alpha"),
         (lambda: spec("SGD"), "explicit lr"),
-        (lambda: spec("Adam", momentum=0.9), "does not take momentum"),
+        (lambda: spec("Adam", momentum=0.9), "takes no hyperparameter 'momentum'"),
+        (lambda: spec("Momentum", lr=0.1, momentum=1.5), r"momentum .* in \[0, 1\)"),
+        (lambda: spec("RMSProp", momentum=1.5), r"momentum .* in \[0, 1\)"),
         (lambda: spec("Adamax"), "unknown optimizer"),
         (lambda: Config(spec("SGD", lr=1), theorem1(3), schedule="cosine"), "schedule"),
         (lambda: Config(spec("SGD", lr=1), theorem1(3), x0=2.0), "x0"),

@@ -1,42 +1,40 @@
 """Differential test: the compiled engine against the beyondadam.optim (PyTorch) classes.
 
-Each optimizer variant runs on each problem through both paths (float64, a 1-element parameter
-with ``constraint=Box(-1, 1)``, the inverse-sqrt or constant schedule) and must agree to 1e-10 at
-every step.  The full 10,000-step version is marked slow (the PyTorch loop runs ~2,000 steps/s);
-a 400-step version runs always.
+Every catalog entry runs in every one of its ``variants`` (the settings that select different
+equations; an explicit ``lr`` where the class has no default) on each problem through both paths
+(float64, a 1-element parameter with ``constraint=Box(-1, 1)``, the inverse-sqrt or constant
+schedule) and must agree to 1e-10 at every step.  The full 10,000-step version is marked slow (the
+PyTorch loop runs ~2,000 steps/s); a 400-step version runs always.
 """
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
+from beyondadam.optim import catalog
 from beyondadam.sim import Config, paper_online, paper_stochastic, run_batch, spec, theorem1
+from beyondadam.sim.optimizers import OptimizerSpec
 from beyondadam.sim.reference import torch_loop
 
-pytest.importorskip("beyondadam.optim")
+LR_WHERE_REQUIRED = 0.01
 
-VARIANTS = [
-    spec("SGD", lr=0.01),
-    spec("Momentum", lr=0.01, dampening=0.1, weight_decay=0.01),
-    spec("NAG", lr=0.01),
-    spec("AdaGrad", lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1),
-    spec("RMSProp", lr=0.01),
-    spec("RMSProp", lr=0.01, momentum=0.5, centered=True, weight_decay=0.01),
-    spec("AdaDelta", lr=1.0),
-    spec("Adam", lr=0.1, betas=(0.9, 0.99)),
-    spec("Adam", lr=0.1, weight_decay=0.1, decoupled_weight_decay=True, maximize=True),
-    spec("NAdam", lr=0.1),
-    spec("AMSGrad", lr=0.1, betas=(0.9, 0.99)),
-    spec("AMSGrad", lr=0.1, betas=(0.9, 0.99), flavor="pytorch"),
-    spec("AMSGrad", lr=0.1, betas=(0.9, 0.99), flavor="optax"),
-    spec("AMSGrad", lr=0.1, beta1_decay=0.99),
-    spec("AMSGrad", lr=0.1, flavor="pytorch", beta1_decay="inverse"),
-    spec("AMSGrad", lr=0.1, flavor="optax", beta1_decay=0.9),
-    spec("AdamNC", lr=0.1),
-    spec("AdamNC", lr=0.1, beta1_decay=0.99),
-    spec("AdamNC", lr=0.1, beta1_decay="inverse"),
-]
+
+def catalog_variants() -> list[OptimizerSpec]:
+    """One spec per (catalog entry, variant)."""
+    out = []
+    for entry in catalog.ENTRIES:
+        for variant in entry.variants:
+            kw = dict(variant)
+            if entry.defaults()["lr"] is inspect.Parameter.empty:
+                kw.setdefault("lr", LR_WHERE_REQUIRED)
+            out.append(spec(entry.name, **kw))
+    return out
+
+
+VARIANTS = catalog_variants()
 PROBLEMS = [theorem1(3), paper_online(), paper_stochastic()]
 
 
@@ -55,9 +53,16 @@ def _compare(steps: int, variants, schedule: str = "inverse_sqrt") -> None:
             np.testing.assert_allclose(r.avg_regret[i], rt, rtol=0, atol=1e-9)
 
 
-def test_engine_matches_torch_short():
-    _compare(400, VARIANTS)
-    _compare(200, [VARIANTS[0], VARIANTS[7], VARIANTS[10]], schedule="constant")
+def test_every_entry_and_variant_is_compared():
+    names = {v.name for v in VARIANTS}
+    assert names == {e.name for e in catalog.ENTRIES}
+    assert len(VARIANTS) == sum(len(e.variants) for e in catalog.ENTRIES)
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.label)
+def test_engine_matches_torch_short(variant):
+    _compare(400, [variant])
+    _compare(200, [variant], schedule="constant")
 
 
 @pytest.mark.slow

@@ -1,10 +1,11 @@
 """Batch simulation: many (optimizer, hyperparameters, problem, seed) configurations at once.
 
-:func:`run_batch` validates a list of :class:`Config`, groups them into blocks that share an
-update rule and a gradient sequence, and runs the compiled kernel of
-:mod:`beyondadam.sim._kernels` over all cores.  Memory is bounded: the state is a few float64 per
-configuration and the iterate x and the average regret R_t / t are recorded only at the
-checkpoints (log-spaced by default, every step on request for short horizons).
+:func:`run_batch` validates a list of :class:`Config`, groups them by kernel and into blocks that
+share an update rule and a gradient sequence (:mod:`beyondadam.sim._batch`), and runs each
+kernel's compiled runner (:mod:`beyondadam.sim._runner`) over all cores.  Memory is bounded: the
+state is a few float64 per configuration and the iterate x and the average regret R_t / t are
+recorded only at the checkpoints (log-spaced by default, every step on request for short
+horizons).
 
 Conventions: the start point is ``Config.x0`` (0.0 by default, the centre of F = [-1, 1]); step
 t = 1, 2, ... evaluates g_t at x_t, adds g_t (x_t - x*) to the regret, then updates and projects
@@ -21,11 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from beyondadam.sim import optimizers as oc
+from beyondadam.sim._batch import SCHEDULES, advance, compile_kernel, pack
 from beyondadam.sim.optimizers import OptimizerSpec
 from beyondadam.sim.problems import Problem, seed_key
 
-SCHEDULES = ("inverse_sqrt", "constant")
 MAX_RECORDED = 50_000_000  # recorded values per array (x and regret), i.e. 400 MB each
 _BLOCK = 128
 
@@ -176,101 +176,16 @@ def _check_recorded(n: int, k: int) -> None:
         )
 
 
-@dataclass
-class _Packed:
-    order: np.ndarray
-    blocks: dict
-    P: np.ndarray
-    S: np.ndarray
-    X: np.ndarray
-    R: np.ndarray
-
-
-def _pack(configs: Sequence[Config], block: int) -> _Packed:
-    n = len(configs)
-    packed = [c.optimizer.pack() for c in configs]
-    keys = []
-    for c, (kind, flags, _) in zip(configs, packed, strict=True):
-        pr = c.problem
-        seed = c.seed if pr.stochastic else 0
-        keys.append((kind, flags, SCHEDULES.index(c.schedule), pr.code, pr.big, pr.small,
-                     pr.period, pr.phase, pr.p, seed, pr.optimum))  # fmt: skip
-    groups: dict[tuple, list[int]] = {}
-    for i, k in enumerate(keys):
-        groups.setdefault(k, []).append(i)
-    order: list[int] = []
-    cols: dict[str, list] = {k: [] for k in (
-        "start", "stop", "kind", "flags", "sched", "pcode", "big", "small", "period", "phase",
-        "prob", "key", "xstar")}  # fmt: skip
-    for k, members in groups.items():
-        # Similar hyperparameters in the same block: bias corrections reach 1.0 together.
-        members = sorted(members, key=lambda i: (packed[i][2][oc.R_B], packed[i][2][oc.R_A]))
-        for lo in range(0, len(members), block):
-            chunk = members[lo : lo + block]
-            cols["start"].append(len(order))
-            order.extend(chunk)
-            cols["stop"].append(len(order))
-            kind, flags, sched, pcode, big, small, period, phase, p, seed, xstar = k
-            for name, val in zip(
-                ("kind", "flags", "sched", "pcode", "big", "small", "period", "phase", "prob",
-                 "key", "xstar"),
-                (kind, flags, sched == 0, pcode, big, small, period, phase, p, seed_key(seed),
-                 xstar),
-                strict=True,
-            ):  # fmt: skip
-                cols[name].append(val)
-    ints = ("start", "stop", "kind", "flags", "sched", "pcode", "period", "phase")
-    blocks = {
-        name: np.asarray(
-            v,
-            dtype=np.int64 if name in ints else (np.uint64 if name == "key" else np.float64),
-        )
-        for name, v in cols.items()
-    }
-    order_a = np.asarray(order, dtype=np.int64)
-    P = np.empty((oc.N_PARAMS, n), dtype=np.float64)
-    S = np.zeros((8, n), dtype=np.float64)[:6].copy()
-    for pos, i in enumerate(order_a):
-        kind, _, row = packed[i]
-        P[:, pos] = row
-        if kind == oc.ADAGRAD:
-            S[0, pos] = row[oc.R_INIT]
-        elif kind in (oc.ADAM, oc.NADAM):
-            S[2, pos] = S[3, pos] = 1.0
-        else:
-            S[3, pos] = S[4, pos] = S[5, pos] = 1.0
-    X = np.asarray([float(configs[i].x0) for i in order_a], dtype=np.float64)
-    R = np.zeros(n, dtype=np.float64)
-    return _Packed(order_a, blocks, P, S, X, R)
-
-
-def _call(pk: _Packed, t0: int, t1: int, ck: np.ndarray, ci0: int, outX, outR) -> None:
-    from beyondadam.sim._kernels import run_segment
-
-    b = pk.blocks
-    run_segment(
-        t0, t1, b["start"], b["stop"], b["kind"], b["flags"], b["sched"], b["pcode"], b["big"],
-        b["small"], b["period"], b["phase"], b["prob"], b["key"], b["xstar"], pk.P, pk.S, pk.X,
-        pk.R, ck, ci0, outX, outR,
-    )  # fmt: skip
-
-
-_WARM = False
-
-
 def warmup() -> None:
-    """Compile (or load from the numba cache) the kernel, so that timings exclude compilation."""
-    global _WARM
-    if _WARM:
-        return
-    from beyondadam.sim.problems import bernoulli
+    """Compile (or load from the numba cache) every kernel, so that timings exclude compilation.
 
-    cfg = Config(OptimizerSpec("SGD", {"lr": 0.1}), bernoulli(1.0, 1.0, 0.5))
-    pk = _pack([cfg], 1)
-    ck = np.array([1], dtype=np.int64)
-    out = np.zeros((1, 1))
-    _call(pk, 1, 2, ck, 0, out, out.copy())
-    _WARM = True
+    :func:`run_batch` compiles the kernels a batch needs before it starts its clock; this is for
+    callers that want every rule ready.
+    """
+    from beyondadam.sim.rules import RULES
+
+    for rule in RULES.values():
+        compile_kernel(rule.kernel)
 
 
 def run_batch(
@@ -306,10 +221,11 @@ def run_batch(
         raise ValueError(f"block must be >= 1, got {block!r}")
     n = len(configs)
     ck = _checkpoints(checkpoints, horizon, n)
-    pk = _pack(configs, block)
+    pk = pack(configs, block)
     outX = np.empty((n, ck.size), dtype=np.float64)
     outR = np.empty((n, ck.size), dtype=np.float64)
-    warmup()
+    for g in pk.groups:
+        compile_kernel(g.kernel)
     if segment is None:
         segment = max(1, min(horizon, int(1e8 // n)))
         if progress:
@@ -327,7 +243,7 @@ def run_batch(
         t1 = min(horizon + 1, t0 + segment)
         ci0 = int(np.searchsorted(ck, t0))
         start = time.perf_counter()
-        _call(pk, t0, t1, ck, ci0, outX, outR)
+        advance(pk, t0, t1, ck, ci0, outX, outR)
         seconds += time.perf_counter() - start
         if bar is not None:
             bar.update(t1 - t0)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from beyondadam.optim import catalog
 from beyondadam.sim._plot import pyplot, save, write_table
 from beyondadam.sim.engine import Config, Result, check_horizon, run_batch
 from beyondadam.sim.optimizers import OptimizerSpec
@@ -181,17 +182,16 @@ def make_spec(
     """Build a spec from a name with the common hyperparameters its class accepts."""
     if isinstance(opt, OptimizerSpec):
         return opt
-    from beyondadam.sim.optimizers import DEFAULTS, canonical_name
-
-    name = canonical_name(opt)
+    entry = catalog.get(opt)
+    takes = entry.hyperparameters()
     kw: dict = {"lr": lr}
-    if "betas" in DEFAULTS[name]:
+    if "betas" in takes:
         kw["betas"] = tuple(betas)
-    elif "beta1" in DEFAULTS[name]:
+    elif "beta1" in takes:
         kw["beta1"] = betas[0]
-    if eps is not None and "eps" in DEFAULTS[name] and name != "AdaGrad":
+    if eps is not None and "eps" in takes and entry.name != "AdaGrad":
         kw["eps"] = eps
-    return OptimizerSpec(name, kw)
+    return OptimizerSpec(entry.name, kw)
 
 
 __all__ = ["DEFAULT_STEPS", "Figure1Result", "figure1", "make_spec"]
