@@ -21,7 +21,12 @@ import torch
 from beyondadam.optim import Entry
 from beyondadam.optim._entry import Oracle
 
-PATHS = {"single": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
+PATHS = {
+    "single": {"foreach": False},
+    "foreach": {"foreach": True},
+    "fused": {"fused": True},
+    "default": {},
+}
 
 
 @dataclass(frozen=True)
