@@ -70,7 +70,8 @@ def resolve(oracle: Oracle) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
-def _torch_run(make, problem: Problem, dtype: torch.dtype, closure: bool = False):
+def run_torch(make, problem: Problem, dtype: torch.dtype, closure: bool = False):
+    """Iterates after each step of the optimizer ``make(params)`` fed ``problem``'s gradients."""
     params = [torch.tensor(x, dtype=torch.float64).to(dtype).requires_grad_() for x in problem.x0]
     opt = make(params)
     out = []
@@ -100,7 +101,7 @@ def run_ours(
     closure: bool = False,
 ):
     """Iterates of ``entry.cls`` with ``kwargs`` on ``path`` (single/foreach/fused)."""
-    return _torch_run(
+    return run_torch(
         lambda ps: entry.cls(ps, **kwargs, maximize=maximize, **PATHS[path]),
         problem,
         dtype,
@@ -137,7 +138,7 @@ def run_oracle(
         theirs = {**theirs, "maximize": maximize}
     if oracle.same_paths:
         theirs = {**theirs, **PATHS[path]}
-    return _torch_run(lambda ps: impl(ps, **theirs), problem, dtype)
+    return run_torch(lambda ps: impl(ps, **theirs), problem, dtype)
 
 
 def _optax_run(tx: Any, problem: Problem, dtype: torch.dtype):

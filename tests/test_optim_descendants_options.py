@@ -12,8 +12,41 @@ import torch
 
 from beyondadam import optim as bo
 from beyondadam.optim import L2Ball
+from beyondadam.optim.catalog import ENTRIES
+from tests.oracles import PATHS as _ALL_PATHS
+from tests.oracles import Problem, run_torch
 from tests.reference import weighted_l2_projection
-from tests.test_optim_descendants import NEW, PATHS, fused_available, problem, run_ours
+
+#: the nine descendants of AMSGrad (issue 9), as listed in the catalog.
+NEW = tuple(
+    e
+    for e in ENTRIES
+    if e.cls.__module__.rsplit(".", 1)[-1]
+    in {"radam", "adopt", "adabelief", "adabound", "yogi", "padam", "adamx", "nosadam"}
+)
+PATHS = {k: v for k, v in _ALL_PATHS.items() if k != "default"}
+
+
+def problem(seed: int, steps: int = 60):
+    """``(rng, x0, grads)``: random shapes, a start point and a gradient sequence."""
+    rng = np.random.default_rng(seed)
+    prob = Problem.random(rng, steps)
+    return rng, prob.x0, prob.grads
+
+
+def run_ours(make, x0, grads, dtype):
+    """Iterates after each step of ``make(params)`` fed ``grads``."""
+    return run_torch(make, Problem(x0, grads), dtype)
+
+
+def fused_available(entry, kw: dict) -> bool:
+    """Whether ``kw`` selects a configuration with a fused kernel."""
+    try:
+        entry.cls([torch.zeros(1)], **kw, fused=True)
+    except ValueError:
+        return False
+    return True
+
 
 P = [torch.zeros(2, requires_grad=True)]
 

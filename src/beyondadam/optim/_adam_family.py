@@ -26,8 +26,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from beyondadam.optim._base import BeyondOptimizer
-from beyondadam.optim._validation import OPEN_UNIT, check_betas
+from beyondadam.optim._base import BeyondOptimizer, Group, State, States, Tensors
+from beyondadam.optim._validation import NON_NEGATIVE, OPEN_UNIT, check_betas, interval
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,15 @@ class StepScalars:
 def check_betas_param(owner: str, name: str, value: Any) -> None:
     """Table-style wrapper of :func:`check_betas`."""
     check_betas(owner, value, name)
+
+
+#: the checks every optimizer with Adam's hyperparameters shares.
+ADAM_HYPERPARAMETERS = {
+    "lr": interval(NON_NEGATIVE),
+    "betas": check_betas_param,
+    "eps": interval(NON_NEGATIVE),
+    "weight_decay": interval(NON_NEGATIVE),
+}
 
 
 def check_beta1_decay(owner: str, name: str, value: Any) -> None:
@@ -152,9 +161,7 @@ class _AdamFamily(BeyondOptimizer):
         if wd != 0 and group.get("decoupled_weight_decay", False):
             torch._foreach_mul_(params, 1 - group["lr"] * wd)
 
-    def _single_tensor(
-        self, group: dict[str, Any], t: int, p: Tensor, g: Tensor, state: dict[str, Any]
-    ) -> None:
+    def _single_tensor(self, group: Group, t: int, p: Tensor, g: Tensor, state: State) -> None:
         s = self._scalars(group, t)
         self._decay_decoupled(group, [p])
         m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -174,12 +181,7 @@ class _AdamFamily(BeyondOptimizer):
         p.addcdiv_(m, d.add_(group["eps"]), value=-s.step_size)
 
     def _multi_tensor(
-        self,
-        group: dict[str, Any],
-        t: int,
-        params: list[Tensor],
-        grads: list[Tensor],
-        states: list[dict[str, Any]],
+        self, group: Group, t: int, params: Tensors, grads: Tensors, states: States
     ) -> None:
         s = self._scalars(group, t)
         self._decay_decoupled(group, params)
@@ -204,14 +206,7 @@ class _AdamFamily(BeyondOptimizer):
         torch._foreach_add_(d, group["eps"])
         torch._foreach_addcdiv_(params, ms, d, value=-s.step_size)
 
-    def _fused(
-        self,
-        group: dict[str, Any],
-        t: int,
-        params: list[Tensor],
-        grads: list[Tensor],
-        states: list[dict[str, Any]],
-    ) -> None:
+    def _fused(self, group: Group, t: int, params: Tensors, grads: Tensors, states: States) -> None:
         device = params[0].device
         decoupled = group.get("decoupled_weight_decay", False)
         amsgrad = self._amsgrad(group)

@@ -26,6 +26,11 @@ from beyondadam.optim._validation import Check, check_optional_bool
 from beyondadam.optim.constraints import Box, Constraint, constraint_from_spec
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+#: a param group, one tensor's state, and lists of tensors and states (the hooks' arguments).
+Group = dict[str, Any]
+State = dict[str, Any]
+Tensors = list[Tensor]
+States = list[State]
 
 _TAG = "beyondadam"
 
@@ -54,18 +59,27 @@ class BeyondOptimizer(torch.optim.Optimizer):
     #: of these cannot be loaded.
     identity_keys: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(
-        self,
-        params: ParamsT,
-        defaults: dict[str, Any],
-        *,
-        maximize: bool = False,
-        foreach: bool | None = None,
-        fused: bool | None = None,
-    ) -> None:
-        defaults = dict(defaults, maximize=maximize, foreach=foreach, constraint=None)
+    #: group entries a subclass fixes rather than exposes (NAG: no dampening).
+    fixed: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, params: ParamsT, arguments: dict[str, Any]) -> None:
+        """Build the param-group defaults from the subclass constructor's ``locals()``.
+
+        Every name of ``hyperparameters`` is read from ``arguments`` (so a subclass states each
+        hyperparameter once, in its signature), and so are the switches ``maximize``,
+        ``foreach`` and, where the class has a fused path, ``fused``.
+        """
+        defaults = {name: arguments[name] for name in self.hyperparameters}
+        if isinstance(defaults.get("betas"), list):
+            defaults["betas"] = tuple(defaults["betas"])
+        defaults.update(self.fixed)
+        defaults.update(
+            maximize=arguments.get("maximize", False),
+            foreach=arguments.get("foreach"),
+            constraint=None,
+        )
         if self.has_fused:
-            defaults["fused"] = fused
+            defaults["fused"] = arguments.get("fused")
         self._validate_group(defaults)
         super().__init__(params, defaults)
 
@@ -99,7 +113,7 @@ class BeyondOptimizer(torch.optim.Optimizer):
             raise ValueError(f"{owner}: maximize must be True or False, got {maximize!r}")
         check_optional_bool(owner, "foreach", group.get("foreach"))
 
-    def _validate_group(self, group: dict[str, Any]) -> None:
+    def _validate_group(self, group: Group) -> None:
         owner = type(self).__name__
         self.check_group(group)
         if self.has_fused:
@@ -118,7 +132,7 @@ class BeyondOptimizer(torch.optim.Optimizer):
     #: why ``_fused_supported`` may say no, for the error message.
     _fused_unsupported: ClassVar[str] = ""
 
-    def _fused_supported(self, group: dict[str, Any]) -> bool:
+    def _fused_supported(self, group: Group) -> bool:
         return self.has_fused
 
     # ----------------------------------------------------------------- state_dict
@@ -194,7 +208,7 @@ class BeyondOptimizer(torch.optim.Optimizer):
                 self._step_group(group, params)
         return loss
 
-    def _step_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
+    def _step_group(self, group: Group, params: list[Tensor]) -> None:
         grads = [p.grad for p in params]
         sparse = any(g.is_sparse for g in grads)
         if sparse and not self.supports_sparse:
@@ -232,7 +246,7 @@ class BeyondOptimizer(torch.optim.Optimizer):
                         self._single_tensor(group, t, p, g, s)
             self._project(group, t, ps, ss)
 
-    def _path(self, group: dict[str, Any], params: list[Tensor], sparse: bool) -> str:
+    def _path(self, group: Group, params: list[Tensor], sparse: bool) -> str:
         if sparse:
             if group["foreach"] or group.get("fused"):
                 raise RuntimeError(
@@ -258,7 +272,7 @@ class BeyondOptimizer(torch.optim.Optimizer):
         return "foreach" if all(p.is_cuda for p in params) else "single"
 
     def _gradient(
-        self, group: dict[str, Any], params: list[Tensor], grads: list[Tensor], foreach: bool
+        self, group: Group, params: list[Tensor], grads: list[Tensor], foreach: bool
     ) -> list[Tensor]:
         """The ``g`` of the equations: the gradient, negated under ``maximize``, plus L2 decay."""
         if group["maximize"]:
@@ -275,11 +289,11 @@ class BeyondOptimizer(torch.optim.Optimizer):
                 grads = [g.add(p, alpha=wd) for g, p in zip(grads, params, strict=True)]
         return grads
 
-    def _coupled_weight_decay(self, group: dict[str, Any]) -> bool:
+    def _coupled_weight_decay(self, group: Group) -> bool:
         return True
 
     def _project(
-        self, group: dict[str, Any], t: int, params: list[Tensor], states: list[dict[str, Any]]
+        self, group: Group, t: int, params: list[Tensor], states: list[dict[str, Any]]
     ) -> None:
         constraint = group["constraint"]
         if constraint is None:
@@ -294,34 +308,18 @@ class BeyondOptimizer(torch.optim.Optimizer):
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {}
 
-    def _single_tensor(
-        self, group: dict[str, Any], t: int, p: Tensor, g: Tensor, state: dict[str, Any]
-    ) -> None:
+    def _single_tensor(self, group: Group, t: int, p: Tensor, g: Tensor, state: State) -> None:
         raise NotImplementedError
 
     def _multi_tensor(
-        self,
-        group: dict[str, Any],
-        t: int,
-        params: list[Tensor],
-        grads: list[Tensor],
-        states: list[dict[str, Any]],
+        self, group: Group, t: int, params: Tensors, grads: Tensors, states: States
     ) -> None:
         raise NotImplementedError
 
-    def _fused(
-        self,
-        group: dict[str, Any],
-        t: int,
-        params: list[Tensor],
-        grads: list[Tensor],
-        states: list[dict[str, Any]],
-    ) -> None:
+    def _fused(self, group: Group, t: int, params: Tensors, grads: Tensors, states: States) -> None:
         raise NotImplementedError
 
-    def _preconditioner(
-        self, group: dict[str, Any], t: int, state: dict[str, Any]
-    ) -> Tensor | None:
+    def _preconditioner(self, group: Group, t: int, state: dict[str, Any]) -> Tensor | None:
         """The diagonal of ``A`` in the weighted projection; ``None`` means the identity."""
         return None
 

@@ -14,10 +14,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from beyondadam.optim._adam_family import check_betas_param
-from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._adam_family import ADAM_HYPERPARAMETERS
+from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
 from beyondadam.optim._entry import Entry, Oracle, log_uniform, sample_betas, sample_common
-from beyondadam.optim._validation import NON_NEGATIVE, boolean, interval
+from beyondadam.optim._validation import boolean
 
 
 @dataclass(frozen=True)
@@ -80,10 +80,7 @@ class AdaBelief(BeyondOptimizer):
     """
 
     hyperparameters = {
-        "lr": interval(NON_NEGATIVE),
-        "betas": check_betas_param,
-        "eps": interval(NON_NEGATIVE),
-        "weight_decay": interval(NON_NEGATIVE),
+        **ADAM_HYPERPARAMETERS,
         "decoupled_weight_decay": boolean,
         "rectify": boolean,
         "amsgrad": boolean,
@@ -104,16 +101,7 @@ class AdaBelief(BeyondOptimizer):
         maximize: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": tuple(betas) if isinstance(betas, list) else betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "decoupled_weight_decay": decoupled_weight_decay,
-            "rectify": rectify,
-            "amsgrad": amsgrad,
-        }
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach)
+        super().__init__(params, locals())
 
     @staticmethod
     def _keeps_max(group: dict[str, Any]) -> bool:
@@ -141,9 +129,7 @@ class AdaBelief(BeyondOptimizer):
         rect = (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
         return _Plan(lr * math.sqrt((1.0 - b2t) * rect) / bc1, 1.0, False)
 
-    def _single_tensor(
-        self, group: dict[str, Any], t: int, p: Tensor, g: Tensor, state: dict[str, Any]
-    ) -> None:
+    def _single_tensor(self, group: Group, t: int, p: Tensor, g: Tensor, state: State) -> None:
         (b1, b2), eps, wd = group["betas"], group["eps"], group["weight_decay"]
         if wd != 0 and group["decoupled_weight_decay"]:
             p.mul_(1.0 - group["lr"] * wd)
@@ -163,12 +149,7 @@ class AdaBelief(BeyondOptimizer):
         p.addcdiv_(m, d.add_(eps), value=-plan.step_size)
 
     def _multi_tensor(
-        self,
-        group: dict[str, Any],
-        t: int,
-        params: list[Tensor],
-        grads: list[Tensor],
-        states: list[dict[str, Any]],
+        self, group: Group, t: int, params: Tensors, grads: Tensors, states: States
     ) -> None:
         (b1, b2), eps, wd = group["betas"], group["eps"], group["weight_decay"]
         if wd != 0 and group["decoupled_weight_decay"]:

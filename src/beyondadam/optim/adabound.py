@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from beyondadam.optim._adam_family import check_betas_param
-from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
 from beyondadam.optim._entry import Entry, Oracle, log_uniform, sample_betas, sample_common
 from beyondadam.optim._validation import NON_NEGATIVE, OPEN_UNIT, interval
 
@@ -74,15 +74,7 @@ class AdaBound(BeyondOptimizer):
         maximize: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": tuple(betas) if isinstance(betas, list) else betas,
-            "final_lr": final_lr,
-            "gamma": gamma,
-            "eps": eps,
-            "weight_decay": weight_decay,
-        }
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach)
+        super().__init__(params, locals())
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a param group, recording its learning rate as ``base_lr`` (see the class doc)."""
@@ -121,9 +113,7 @@ class AdaBound(BeyondOptimizer):
         if self.amsbound:
             torch._foreach_maximum_([st["max_exp_avg_sq"] for st in states], vs)
 
-    def _single_tensor(
-        self, group: dict[str, Any], t: int, p: Tensor, g: Tensor, state: dict[str, Any]
-    ) -> None:
+    def _single_tensor(self, group: Group, t: int, p: Tensor, g: Tensor, state: State) -> None:
         (b1, b2) = group["betas"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m.mul_(b1).add_(g, alpha=1 - b1)
@@ -133,12 +123,7 @@ class AdaBound(BeyondOptimizer):
         p.addcmul_(self._eta(group, t, state), m, value=-1)
 
     def _multi_tensor(
-        self,
-        group: dict[str, Any],
-        t: int,
-        params: list[Tensor],
-        grads: list[Tensor],
-        states: list[dict[str, Any]],
+        self, group: Group, t: int, params: Tensors, grads: Tensors, states: States
     ) -> None:
         self._moments(group, grads, states)
         step_size, low, high = self._scalars(group, t)

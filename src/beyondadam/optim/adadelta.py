@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
 from beyondadam.optim._entry import Entry, Oracle, log_uniform, same, sample_common
 from beyondadam.optim._validation import NON_NEGATIVE, UNIT, interval
 
@@ -45,8 +45,7 @@ class AdaDelta(BeyondOptimizer):
         maximize: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        defaults = {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay}
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach)
+        super().__init__(params, locals())
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -54,9 +53,7 @@ class AdaDelta(BeyondOptimizer):
             "acc_delta": torch.zeros_like(p, memory_format=torch.preserve_format),
         }
 
-    def _single_tensor(
-        self, group: dict[str, Any], t: int, p: Tensor, g: Tensor, state: dict[str, Any]
-    ) -> None:
+    def _single_tensor(self, group: Group, t: int, p: Tensor, g: Tensor, state: State) -> None:
         rho, eps = group["rho"], group["eps"]
         v, u = state["square_avg"], state["acc_delta"]
         v.mul_(rho).addcmul_(g, g, value=1 - rho)
@@ -70,12 +67,7 @@ class AdaDelta(BeyondOptimizer):
         p.add_(delta, alpha=-group["lr"])
 
     def _multi_tensor(
-        self,
-        group: dict[str, Any],
-        t: int,
-        params: list[Tensor],
-        grads: list[Tensor],
-        states: list[dict[str, Any]],
+        self, group: Group, t: int, params: Tensors, grads: Tensors, states: States
     ) -> None:
         rho, eps = group["rho"], group["eps"]
         vs = [s["square_avg"] for s in states]

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
 from beyondadam.optim._entry import Entry, Oracle, log_uniform, same, sample_common
 from beyondadam.optim._validation import NON_NEGATIVE, interval
 
@@ -49,14 +49,7 @@ class AdaGrad(BeyondOptimizer):
         foreach: bool | None = None,
         fused: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "lr_decay": lr_decay,
-            "weight_decay": weight_decay,
-            "initial_accumulator_value": initial_accumulator_value,
-            "eps": eps,
-        }
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
+        super().__init__(params, locals())
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         s0 = group["initial_accumulator_value"]
@@ -66,9 +59,7 @@ class AdaGrad(BeyondOptimizer):
     def _lr(group: dict[str, Any], t: int) -> float:
         return group["lr"] / (1 + (t - 1) * group["lr_decay"])
 
-    def _single_tensor(
-        self, group: dict[str, Any], t: int, p: Tensor, g: Tensor, state: dict[str, Any]
-    ) -> None:
+    def _single_tensor(self, group: Group, t: int, p: Tensor, g: Tensor, state: State) -> None:
         s, eps, lr_t = state["sum"], group["eps"], self._lr(group, t)
         if g.is_sparse:
             # The update is nonlinear in g, so duplicate indices must be summed first.
@@ -85,12 +76,7 @@ class AdaGrad(BeyondOptimizer):
         p.addcdiv_(g, s.sqrt().add_(eps), value=-lr_t)
 
     def _multi_tensor(
-        self,
-        group: dict[str, Any],
-        t: int,
-        params: list[Tensor],
-        grads: list[Tensor],
-        states: list[dict[str, Any]],
+        self, group: Group, t: int, params: Tensors, grads: Tensors, states: States
     ) -> None:
         sums = [s["sum"] for s in states]
         torch._foreach_addcmul_(sums, grads, grads, value=1)
@@ -98,14 +84,7 @@ class AdaGrad(BeyondOptimizer):
         torch._foreach_add_(std, group["eps"])
         torch._foreach_addcdiv_(params, grads, std, value=-self._lr(group, t))
 
-    def _fused(
-        self,
-        group: dict[str, Any],
-        t: int,
-        params: list[Tensor],
-        grads: list[Tensor],
-        states: list[dict[str, Any]],
-    ) -> None:
+    def _fused(self, group: Group, t: int, params: Tensors, grads: Tensors, states: States) -> None:
         """Torch's fused AdaGrad kernel: the same update, ``lr / (1 + (t - 1) lr_decay)`` inside."""
         # The kernel reads the (already counted) step from a tensor; torch keeps it in float32.
         step = torch.full((), float(t), dtype=torch.float32, device=params[0].device)

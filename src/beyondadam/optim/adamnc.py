@@ -55,14 +55,7 @@ class AdamNC(_AdamFamily):
         foreach: bool | None = None,
         fused: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "beta1": beta1,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "beta1_decay": beta1_decay,
-        }
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
+        super().__init__(params, locals())
 
     def _scalars(self, group: dict[str, Any], t: int) -> StepScalars:
         return StepScalars(

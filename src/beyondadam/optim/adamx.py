@@ -78,14 +78,7 @@ class AdamX(_AdamFamily):
         foreach: bool | None = None,
         fused: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": tuple(betas) if isinstance(betas, list) else betas,
-            "eps": eps,
-            "beta1_decay": beta1_decay,
-            "weight_decay": weight_decay,
-        }
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
+        super().__init__(params, locals())
 
     def _amsgrad(self, group: dict[str, Any]) -> bool:
         return True

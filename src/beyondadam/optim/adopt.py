@@ -8,10 +8,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from beyondadam.optim._adam_family import check_betas_param
-from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._adam_family import ADAM_HYPERPARAMETERS
+from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
 from beyondadam.optim._entry import Entry, Oracle, log_uniform, sample_betas, sample_common
-from beyondadam.optim._validation import NON_NEGATIVE, boolean, check_in, interval
+from beyondadam.optim._validation import NON_NEGATIVE, boolean, check_in
 
 
 def _check_clip_exponent(owner: str, name: str, value: Any) -> None:
@@ -53,10 +53,7 @@ class ADOPT(BeyondOptimizer):
     """
 
     hyperparameters = {
-        "lr": interval(NON_NEGATIVE),
-        "betas": check_betas_param,
-        "eps": interval(NON_NEGATIVE),
-        "weight_decay": interval(NON_NEGATIVE),
+        **ADAM_HYPERPARAMETERS,
         "decoupled_weight_decay": boolean,
         "clip_exponent": _check_clip_exponent,
     }
@@ -75,15 +72,7 @@ class ADOPT(BeyondOptimizer):
         maximize: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": tuple(betas) if isinstance(betas, list) else betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "decoupled_weight_decay": decoupled_weight_decay,
-            "clip_exponent": clip_exponent,
-        }
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach)
+        super().__init__(params, locals())
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -99,9 +88,7 @@ class ADOPT(BeyondOptimizer):
         p = group["clip_exponent"]
         return None if p is None else float(t - 1) ** p
 
-    def _single_tensor(
-        self, group: dict[str, Any], t: int, p: Tensor, g: Tensor, state: dict[str, Any]
-    ) -> None:
+    def _single_tensor(self, group: Group, t: int, p: Tensor, g: Tensor, state: State) -> None:
         m, v = state["exp_avg"], state["exp_avg_sq"]
         if t == 1:
             v.addcmul_(g, g)
@@ -118,12 +105,7 @@ class ADOPT(BeyondOptimizer):
         v.mul_(b2).addcmul_(g, g, value=1 - b2)
 
     def _multi_tensor(
-        self,
-        group: dict[str, Any],
-        t: int,
-        params: list[Tensor],
-        grads: list[Tensor],
-        states: list[dict[str, Any]],
+        self, group: Group, t: int, params: Tensors, grads: Tensors, states: States
     ) -> None:
         ms = [s["exp_avg"] for s in states]
         vs = [s["exp_avg_sq"] for s in states]

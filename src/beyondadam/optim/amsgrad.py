@@ -7,12 +7,12 @@ from typing import Any
 import numpy as np
 
 from beyondadam.optim._adam_family import (
+    ADAM_HYPERPARAMETERS,
     StepScalars,
     _AdamFamily,
     beta1_at,
     beta1_product,
     check_beta1_decay,
-    check_betas_param,
     debiased_ema_beta,
 )
 from beyondadam.optim._base import ParamsT
@@ -24,7 +24,7 @@ from beyondadam.optim._entry import (
     sample_betas,
     sample_common,
 )
-from beyondadam.optim._validation import NON_NEGATIVE, check_choice, interval
+from beyondadam.optim._validation import check_choice
 
 FLAVORS = ("paper", "pytorch", "optax")
 
@@ -78,10 +78,7 @@ class AMSGrad(_AdamFamily):
     """
 
     hyperparameters = {
-        "lr": interval(NON_NEGATIVE),
-        "betas": check_betas_param,
-        "eps": interval(NON_NEGATIVE),
-        "weight_decay": interval(NON_NEGATIVE),
+        **ADAM_HYPERPARAMETERS,
         "flavor": _check_flavor,
         "beta1_decay": check_beta1_decay,
     }
@@ -102,15 +99,7 @@ class AMSGrad(_AdamFamily):
         foreach: bool | None = None,
         fused: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": tuple(betas) if isinstance(betas, list) else betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "flavor": flavor,
-            "beta1_decay": beta1_decay,
-        }
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
+        super().__init__(params, locals())
 
     def _amsgrad(self, group: dict[str, Any]) -> bool:
         return True

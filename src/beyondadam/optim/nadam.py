@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
 from beyondadam.optim._entry import Entry, Oracle, log_uniform, same, sample_betas, sample_common
 from beyondadam.optim._validation import NON_NEGATIVE, check_betas, interval
 
@@ -62,14 +62,7 @@ class NAdam(BeyondOptimizer):
         maximize: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": tuple(betas) if isinstance(betas, list) else betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "momentum_decay": momentum_decay,
-        }
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach)
+        super().__init__(params, locals())
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -88,9 +81,7 @@ class NAdam(BeyondOptimizer):
         prod = state["mu_product"].item()
         return 1 - b2**t, -lr * (1.0 - mu) / (1.0 - prod), -lr * mu_next / (1.0 - prod * mu_next)
 
-    def _single_tensor(
-        self, group: dict[str, Any], t: int, p: Tensor, g: Tensor, state: dict[str, Any]
-    ) -> None:
+    def _single_tensor(self, group: Group, t: int, p: Tensor, g: Tensor, state: State) -> None:
         (b1, b2), eps = group["betas"], group["eps"]
         bc2, coef_g, coef_m = self._coefficients(group, t, state)
         m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -101,12 +92,7 @@ class NAdam(BeyondOptimizer):
         p.addcdiv_(m, d, value=coef_m)
 
     def _multi_tensor(
-        self,
-        group: dict[str, Any],
-        t: int,
-        params: list[Tensor],
-        grads: list[Tensor],
-        states: list[dict[str, Any]],
+        self, group: Group, t: int, params: Tensors, grads: Tensors, states: States
     ) -> None:
         (b1, b2), eps = group["betas"], group["eps"]
         coefs = [self._coefficients(group, t, s) for s in states]

@@ -76,16 +76,9 @@ class NosAdam(_AdamFamily):
         foreach: bool | None = None,
         fused: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "beta1": beta1,
-            "gamma": gamma,
-            "eps": eps,
-            "weight_decay": weight_decay,
-        }
         # gamma -> the last (t, B_t), so that each step adds one term (see weight_sums).
         self._weight_sums: dict[float, tuple[int, float]] = {}
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
+        super().__init__(params, locals())
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load as usual; the running sums restart (the next step sums up to its ``t``)."""

@@ -59,14 +59,7 @@ class Padam(_AdamFamily):
         foreach: bool | None = None,
         fused: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": tuple(betas) if isinstance(betas, list) else betas,
-            "partial": partial,
-            "eps": eps,
-            "weight_decay": weight_decay,
-        }
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
+        super().__init__(params, locals())
 
     def _amsgrad(self, group: dict[str, Any]) -> bool:
         return True

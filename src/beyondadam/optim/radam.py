@@ -7,7 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from beyondadam.optim._adam_family import StepScalars, _AdamFamily, check_betas_param
+from beyondadam.optim._adam_family import (
+    ADAM_HYPERPARAMETERS,
+    StepScalars,
+    _AdamFamily,
+)
 from beyondadam.optim._base import ParamsT
 from beyondadam.optim._entry import (
     Entry,
@@ -17,7 +21,7 @@ from beyondadam.optim._entry import (
     sample_betas,
     sample_common,
 )
-from beyondadam.optim._validation import NON_NEGATIVE, boolean, interval
+from beyondadam.optim._validation import boolean
 
 #: the length of the approximated simple moving average above which the step is rectified.
 RHO_THRESHOLD = 5.0
@@ -72,10 +76,7 @@ class RAdam(_AdamFamily):
     """
 
     hyperparameters = {
-        "lr": interval(NON_NEGATIVE),
-        "betas": check_betas_param,
-        "eps": interval(NON_NEGATIVE),
-        "weight_decay": interval(NON_NEGATIVE),
+        **ADAM_HYPERPARAMETERS,
         "decoupled_weight_decay": boolean,
     }
     identity_keys = ("decoupled_weight_decay",)
@@ -93,14 +94,7 @@ class RAdam(_AdamFamily):
         foreach: bool | None = None,
         fused: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": tuple(betas) if isinstance(betas, list) else betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "decoupled_weight_decay": decoupled_weight_decay,
-        }
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
+        super().__init__(params, locals())
 
     def _scalars(self, group: dict[str, Any], t: int) -> StepScalars:
         (b1, b2), lr = group["betas"], group["lr"]

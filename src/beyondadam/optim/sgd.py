@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
 from beyondadam.optim._entry import Entry, Oracle, same, sample_common
 from beyondadam.optim._validation import NON_NEGATIVE, OPEN_UNIT, UNIT, UNIT_HALF_OPEN, interval
 
@@ -24,14 +24,7 @@ class _MomentumFamily(BeyondOptimizer):
     has_fused = True
     nesterov: bool = False
 
-    def _fused(
-        self,
-        group: dict[str, Any],
-        t: int,
-        params: list[Tensor],
-        grads: list[Tensor],
-        states: list[dict[str, Any]],
-    ) -> None:
+    def _fused(self, group: Group, t: int, params: Tensors, grads: Tensors, states: States) -> None:
         """Torch's fused SGD kernel: the same update (decay, sign, momentum, Nesterov), one pass.
 
         Its first step copies ``g`` into the buffer (``is_first_step``) as ``b_1 = g_1`` says;
@@ -65,9 +58,7 @@ class _MomentumFamily(BeyondOptimizer):
                 **kwargs,
             )
 
-    def _single_tensor(
-        self, group: dict[str, Any], t: int, p: Tensor, g: Tensor, state: dict[str, Any]
-    ) -> None:
+    def _single_tensor(self, group: Group, t: int, p: Tensor, g: Tensor, state: State) -> None:
         mu = group.get("momentum", 0.0)
         if mu != 0:
             buf = state.get("momentum_buffer")
@@ -79,12 +70,7 @@ class _MomentumFamily(BeyondOptimizer):
         p.add_(g, alpha=-group["lr"])
 
     def _multi_tensor(
-        self,
-        group: dict[str, Any],
-        t: int,
-        params: list[Tensor],
-        grads: list[Tensor],
-        states: list[dict[str, Any]],
+        self, group: Group, t: int, params: Tensors, grads: Tensors, states: States
     ) -> None:
         mu = group.get("momentum", 0.0)
         if mu != 0:
@@ -122,8 +108,7 @@ class SGD(_MomentumFamily):
         foreach: bool | None = None,
         fused: bool | None = None,
     ) -> None:
-        defaults = {"lr": lr, "weight_decay": weight_decay}
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
+        super().__init__(params, locals())
 
 
 class Momentum(_MomentumFamily):
@@ -156,13 +141,7 @@ class Momentum(_MomentumFamily):
         foreach: bool | None = None,
         fused: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "dampening": dampening,
-            "weight_decay": weight_decay,
-        }
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
+        super().__init__(params, locals())
 
 
 class NAG(_MomentumFamily):
@@ -176,6 +155,7 @@ class NAG(_MomentumFamily):
     """
 
     nesterov = True
+    fixed = {"dampening": 0.0}
     hyperparameters = {
         "lr": interval(NON_NEGATIVE),
         "momentum": interval(OPEN_UNIT),
@@ -193,8 +173,7 @@ class NAG(_MomentumFamily):
         foreach: bool | None = None,
         fused: bool | None = None,
     ) -> None:
-        defaults = {"lr": lr, "momentum": momentum, "dampening": 0.0, "weight_decay": weight_decay}
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach, fused=fused)
+        super().__init__(params, locals())
 
 
 def _momentum_sample(rng: np.random.Generator) -> dict[str, Any]:

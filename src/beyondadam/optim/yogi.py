@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from beyondadam.optim._adam_family import check_betas_param
-from beyondadam.optim._base import BeyondOptimizer, ParamsT
+from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
 from beyondadam.optim._entry import Entry, Oracle, log_uniform, sample_betas, sample_common
 from beyondadam.optim._validation import NON_NEGATIVE, check_choice, interval
 
@@ -71,15 +71,7 @@ class Yogi(BeyondOptimizer):
         maximize: bool = False,
         foreach: bool | None = None,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": tuple(betas) if isinstance(betas, list) else betas,
-            "eps": eps,
-            "initial_accumulator_value": initial_accumulator_value,
-            "weight_decay": weight_decay,
-            "flavor": flavor,
-        }
-        super().__init__(params, defaults, maximize=maximize, foreach=foreach)
+        super().__init__(params, locals())
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         init = group["initial_accumulator_value"]
@@ -97,9 +89,7 @@ class Yogi(BeyondOptimizer):
         b1, b2 = group["betas"]
         return group["lr"] / (1 - b1**t), math.sqrt(1 - b2**t)
 
-    def _single_tensor(
-        self, group: dict[str, Any], t: int, p: Tensor, g: Tensor, state: dict[str, Any]
-    ) -> None:
+    def _single_tensor(self, group: Group, t: int, p: Tensor, g: Tensor, state: State) -> None:
         b1, b2 = group["betas"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m.mul_(b1).add_(g, alpha=1 - b1)
@@ -108,12 +98,7 @@ class Yogi(BeyondOptimizer):
         p.addcdiv_(m, self._preconditioner(group, t, state), value=-self._scalars(group, t)[0])
 
     def _multi_tensor(
-        self,
-        group: dict[str, Any],
-        t: int,
-        params: list[Tensor],
-        grads: list[Tensor],
-        states: list[dict[str, Any]],
+        self, group: Group, t: int, params: Tensors, grads: Tensors, states: States
     ) -> None:
         b1, b2 = group["betas"]
         ms = [s["exp_avg"] for s in states]
