@@ -94,8 +94,9 @@ QUICK = Profile(
         "smoke run."
     ),
     expected_wall_time=(
-        "3 min with a cold numba cache, 2.5 min warm, measured on 2 CPU cores (AMD EPYC); "
-        "CIFARNET takes 1.5 min of it"
+        "about 1 min 45 s on 2 idle CPU cores (AMD EPYC): 100 s were measured before the full "
+        "lr grid, whose MNIST stages take 13% more CPU time; 3 min 35 s measured on the same "
+        "2 cores shared with other jobs (load average 6), CIFARNET 1.7 min of it"
     ),
     figure1_steps=5_000_000,
     figure1_seeds=5,
