@@ -1,11 +1,13 @@
 """Everything `reproduce` checks before its first stage, and how it writes and records a run."""
 
+import contextlib
 import json
 import os
 import shlex
 import shutil
 import socket
 import stat
+import threading
 import time
 
 import pytest
@@ -40,7 +42,7 @@ def _refused(tmp_path, calls, match, **kwargs):
     with pytest.raises(ReproduceError, match=match) as err:
         reproduce(QUICK, out, stages=_stages(calls), quiet=True, **kwargs)
     assert calls == []  # not even the simulator stage ran
-    assert not (out / "results.json").exists()
+    assert not out.exists()  # nor the output directory created
     assert "\n" not in str(err.value)
     return time.perf_counter() - t0
 
@@ -89,7 +91,7 @@ def test_unreachable_scheduler_fails_fast_before_work(tmp_path):
     wall = _refused(
         tmp_path,
         calls,
-        r"--scheduler: cannot reach the Dask scheduler at tcp://127\.0\.0\.1:1 ",
+        r"--scheduler: no Dask scheduler answered at tcp://127\.0\.0\.1:1 within 3 s",
         executor="local",
         scheduler="tcp://127.0.0.1:1",
     )
@@ -97,11 +99,48 @@ def test_unreachable_scheduler_fails_fast_before_work(tmp_path):
     _refused(tmp_path, calls, "expected an address", scheduler="tcp://nowhere")
 
 
-def test_reachable_scheduler_port_passes():
+@pytest.fixture(scope="module")
+def scheduler():
+    """The address of a real Dask scheduler (no workers), in this process."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=0,
+        processes=False,
+        protocol="tcp",
+        host="127.0.0.1",
+        scheduler_port=0,
+        dashboard_address=":0",
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_a_running_scheduler_passes(scheduler):
+    check_scheduler(scheduler, "dask")
+    check_scheduler(scheduler, "local")
+
+
+def test_a_port_that_is_not_a_scheduler_is_refused():
+    # e.g. a proxy that accepts every connection: a plain TCP check would pass it
+    pytest.importorskip("distributed")
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
-        check_scheduler(f"tcp://127.0.0.1:{port}", "local")
-        check_scheduler(f"127.0.0.1:{port}", "local")
+        done = threading.Event()
+
+        def answer():
+            server.settimeout(5)
+            with contextlib.suppress(OSError):
+                conn, _ = server.accept()
+                with conn:
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n" * 4)
+                    done.wait(5)
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        t0 = time.perf_counter()
+        with pytest.raises(ReproduceError, match="not in Dask's protocol"):
+            check_scheduler(f"tcp://127.0.0.1:{port}", "dask", timeout=2)
+        done.set()
+        assert time.perf_counter() - t0 < 10
 
 
 def test_cli_unreachable_scheduler_is_one_line_before_work(tmp_path):
@@ -112,7 +151,7 @@ def test_cli_unreachable_scheduler_is_one_line_before_work(tmp_path):
          "--out", str(tmp_path / "o"), "--quiet"],
     )  # fmt: skip
     assert res.exit_code == 1
-    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in res.output
+    assert "no Dask scheduler answered at tcp://127.0.0.1:1" in res.output
     assert len(res.output.strip().splitlines()) == 1
     assert not (tmp_path / "o" / "results.json").exists()
 
@@ -149,12 +188,9 @@ def test_stored_command_reproduces_the_run(tmp_path):
     assert "--executor local" in res.report_md.read_text()
 
 
-def test_stored_command_keeps_the_dask_executor(tmp_path):
-    pytest.importorskip("distributed")
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
-        reproduce(
-            QUICK, tmp_path, executor="dask", scheduler=address, stages=_stages([])[:1], quiet=True
-        )
+def test_stored_command_keeps_the_dask_executor(tmp_path, scheduler):
+    reproduce(
+        QUICK, tmp_path, executor="dask", scheduler=scheduler, stages=_stages([])[:1], quiet=True
+    )
     data = json.loads((tmp_path / "results.json").read_text())
-    assert f"--executor dask --scheduler {address}" in data["command"]
+    assert f"--executor dask --scheduler {scheduler}" in data["command"]

@@ -10,10 +10,12 @@ Each problem is one :class:`ReproduceError` whose message says what to do.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import re
 import socket
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +45,6 @@ def settings(profile: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_writable(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ReproduceError(f"--out {out_dir} exists and is not a directory")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         probe = out_dir / ".beyondadam-write-test"
@@ -69,14 +69,35 @@ def _check_optimizers(profile: Profile) -> None:
         )
 
 
-def check_scheduler(scheduler: str, executor: str, timeout: float = SCHEDULER_TIMEOUT_S) -> None:
-    """The Dask scheduler at ``scheduler`` accepts a TCP connection within ``timeout`` seconds.
+async def _identity(address: str, timeout: float) -> Any:
+    """Ask the server at ``address`` who it is, with Dask's own protocol."""
+    from distributed.comm import connect
 
-    A plain connection to its port, not a Dask handshake: it is enough to catch a wrong address
-    or a scheduler that is not running, in seconds instead of after the simulator stages.
+    comm = await connect(address, timeout=timeout)
+    try:
+        await comm.write({"op": "identity", "reply": True})
+        return await asyncio.wait_for(comm.read(), timeout)
+    finally:
+        comm.abort()
+
+
+def _ask_identity(address: str, timeout: float) -> Any:
+    # a thread of its own, so that a caller already inside an event loop (a notebook) works too
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _identity(address, timeout)).result()
+
+
+def check_scheduler(scheduler: str, executor: str, timeout: float = SCHEDULER_TIMEOUT_S) -> None:
+    """A Dask scheduler answers at ``scheduler`` within ``timeout`` seconds.
+
+    With distributed installed, the server is asked its identity over Dask's protocol, so a port
+    that accepts connections without being a scheduler (e.g. behind a proxy) is refused too;
+    without it (only possible with ``executor="local"``, which does not use the address) a TCP
+    connection is tried. Seconds, instead of a failure after the simulator stages.
 
     Raises:
-        ReproduceError: (one line) Malformed address, nothing listening, or dask not installed.
+        ReproduceError: (one line) Malformed address, no scheduler answering, or dask not
+            installed for ``executor="dask"``.
 
     """
     m = _ADDRESS.fullmatch(scheduler)
@@ -84,20 +105,27 @@ def check_scheduler(scheduler: str, executor: str, timeout: float = SCHEDULER_TI
         raise ReproduceError(
             f"--scheduler: expected an address such as tcp://HOST:PORT, got {scheduler!r}"
         )
-    if executor == "dask" and importlib.util.find_spec("distributed") is None:
+    has_dask = importlib.util.find_spec("distributed") is not None
+    if executor == "dask" and not has_dask:
         raise ReproduceError(
             "--executor dask needs dask and distributed: pip install 'beyondadam[dask]'"
         )
-    host, port = m["ip6"] or m["host"], int(m["port"])
+    where = f"--scheduler: no Dask scheduler answered at {scheduler} within {timeout:g} s"
+    hint = "start it (`dask scheduler`) or fix the address"
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
-    except OSError as exc:
-        why = "no answer" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
-        raise ReproduceError(
-            f"--scheduler: cannot reach the Dask scheduler at {scheduler} ({why} within "
-            f"{timeout:g} s); start it (`dask scheduler`) or fix the address"
-        ) from None
+        if not has_dask:
+            with socket.create_connection((m["ip6"] or m["host"], int(m["port"])), timeout):
+                return
+        identity = _ask_identity(scheduler, timeout)
+    except (OSError, TimeoutError) as exc:
+        why = (str(exc).strip().splitlines() or [""])[0][:160] or type(exc).__name__
+        raise ReproduceError(f"{where} ({why}); {hint}") from None
+    except Exception:  # a reply that is not Dask's protocol (any parse error)
+        identity = None
+    kind = identity.get("type") if isinstance(identity, dict) else None
+    if kind != "Scheduler":
+        said = f"it says it is a {kind}" if kind else "the port answers, but not in Dask's protocol"
+        raise ReproduceError(f"{where} ({said}); {hint}")
 
 
 def _check_mnist(data_dir: Path | None) -> None:
@@ -147,7 +175,8 @@ def preflight(
             stage missing (naming the files and where they go) or failing its checksums.
 
     """
-    _check_writable(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ReproduceError(f"--out {out_dir} exists and is not a directory")
     try:
         state = _results.load(out_dir)
     except ValueError as exc:
@@ -173,4 +202,5 @@ def preflight(
         _check_mnist(data_dir)
     if "cifar" in needs:
         _check_cifar(data_dir)
+    _check_writable(out_dir)  # last: it creates the directory, which a refusal should not leave
     return state
