@@ -61,3 +61,40 @@ def test_compare_lower_outcomes():
     cmp = compare_lower([0.10, 0.11, 0.12], [0.30, 0.31, 0.29])
     assert cmp.difference == pytest.approx(0.19)
     assert cmp.lo > 0
+
+
+def test_band_of_a_positive_quantity_stays_positive():
+    # two seeds of a positive loss far apart: mean 0.2555, s = 0.3457, t(0.975, 1) = 12.71,
+    # so the plain t-interval reaches down to 0.2555 - 12.71 * 0.3457 / sqrt(2) < 0
+    values = [0.011, 0.5]
+    plain = mean_band(values)
+    assert plain.lo < 0
+    band = mean_band(values, bounds=(0.0, None))
+    assert band.lo == 0.0
+    assert band.hi == pytest.approx(plain.hi)  # only the impossible part goes
+    assert band.mean == pytest.approx(plain.mean)
+    assert band.clipped == "at 0"
+    assert "t-interval clipped at 0" in band.text()
+    # an accuracy is clipped at both ends when the interval is wider than [0, 1]
+    acc = mean_band([0.98, 0.2], bounds=(0.0, 1.0))
+    assert (acc.lo, acc.hi) == (0.0, 1.0)
+    assert acc.clipped == "at 0 and at 1"
+    # a band inside the range is untouched and says nothing about clipping
+    tight = mean_band([0.30, 0.31, 0.305], bounds=(0.0, None))
+    assert tight == mean_band([0.30, 0.31, 0.305])
+    assert "clipped" not in tight.text()
+
+
+def test_clipping_keeps_the_coverage_of_a_positive_mean():
+    # the clipped interval contains the true mean whenever the plain one does (the mean is
+    # positive), so over many draws of two seeds both cover equally often
+    rng = np.random.default_rng(1)
+    true_mean = 0.05
+    covered_plain = covered_clipped = 0
+    for _ in range(2000):
+        x = rng.exponential(true_mean, size=2)
+        plain, clipped = mean_band(x), mean_band(x, bounds=(0.0, None))
+        assert clipped.lo >= 0
+        covered_plain += plain.lo <= true_mean <= plain.hi
+        covered_clipped += clipped.lo <= true_mean <= clipped.hi
+    assert covered_plain == covered_clipped

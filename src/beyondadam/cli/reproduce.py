@@ -30,9 +30,10 @@ __all__ = ["COMMANDS", "report", "reproduce"]
 @click.option(
     "--profile", "profile_name", default="quick", show_default=True,
     help="quick: every stage on a budget (Figure 1, Theorem 1, a small atlas, MNIST logistic "
-    "regression and MLP with fewer iterations and seeds, and a short CIFARNET smoke run that "
-    "cannot support the CIFARNET claim); minutes on 2 cores. paper: the paper's full protocol; "
-    "hours on a CPU. The report records the profile's sizes and wall times.",
+    "regression and MLP on each task's full lr grid with fewer iterations and seeds, and a short "
+    "CIFARNET smoke run that cannot support the CIFARNET claim); a few minutes on 2 cores. "
+    "paper: the paper's full protocol; hours on a CPU. The report records the profile's sizes "
+    "and wall times, and marks every verdict that rests on a trimmed protocol.",
 )  # fmt: skip
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),

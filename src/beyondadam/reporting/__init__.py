@@ -18,8 +18,12 @@ Modules:
 - :mod:`~beyondadam.reporting.render`: Markdown and HTML rendering.
 - :mod:`~beyondadam.reporting.environment`: versions, CPU, OS.
 - :mod:`~beyondadam.reporting.profiles`: the profiles, as dataclasses.
-- :mod:`~beyondadam.reporting.pipeline`: stage orchestration, resume, checks before work;
-  :mod:`~beyondadam.reporting.stage`: what a stage is and receives.
+- :mod:`~beyondadam.reporting.pipeline`: stage orchestration, resume;
+  :mod:`~beyondadam.reporting.preflight`: every check before work (output directory, catalog,
+  Dask scheduler, data checksums); :mod:`~beyondadam.reporting.stage`: what a stage is and
+  receives.
+- :mod:`~beyondadam.reporting.trims`: what a run trimmed against the paper profile, noted on
+  every verdict that rests on it.
 - :mod:`~beyondadam.reporting.collect` (Figure 1, Theorem 1, atlas through :mod:`beyondadam.sim`)
   and :mod:`~beyondadam.reporting.training` (the training tasks through
   :mod:`beyondadam.experiments`): the stages; :mod:`~beyondadam.reporting.datasets`: whether their

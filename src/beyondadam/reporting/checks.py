@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from beyondadam.reporting.numbers import (
+    TRAINING_RANGES,
     Figure1Numbers,
     SimOptimizer,
     Theorem1Numbers,
@@ -76,6 +77,9 @@ class ClaimOutcome:
     """The measured values, as text."""
     detail: str = ""
     """Why (e.g. "difference inside the seed spread", or why a stage did not run)."""
+    trimmed: str = ""
+    """What the stages it rests on trimmed against the paper profile ("" when nothing); set by
+    :func:`beyondadam.reporting.claims.evaluate_claims` from the stored profile."""
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -215,7 +219,7 @@ def _compare(n: TrainingNumbers, metric: str) -> tuple[str, str]:
     base, ams = _values(a, metric), _values(m, metric)
     cmp = compare_lower(ams, base) if lower_is_better else compare_lower(base, ams)
     bands = ", ".join(
-        f"{o.name} {mean_band(getattr(o, metric)).text()}"
+        f"{o.name} {mean_band(getattr(o, metric), bounds=TRAINING_RANGES[metric]).text()}"
         for _, o in _ordered(n.optimizers)
         if getattr(o, metric)
     )

@@ -10,8 +10,9 @@ re-derived) from ``results.json`` alone. The numbers each stage stores are the c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from beyondadam.reporting.checks import (
     BASELINE,
@@ -32,6 +33,7 @@ from beyondadam.reporting.checks import (
     theorem1,
     x_split,
 )
+from beyondadam.reporting.trims import trim_note
 
 __all__ = [
     "BASELINE",
@@ -201,7 +203,21 @@ CLAIMS: tuple[Claim, ...] = (
 
 
 def evaluate_claims(
-    stages: Stages, claims: Sequence[Claim] = CLAIMS
+    stages: Stages,
+    claims: Sequence[Claim] = CLAIMS,
+    profile: Mapping[str, Any] | None = None,
 ) -> list[tuple[Claim, ClaimOutcome]]:
-    """Evaluate every claim against ``stages`` (``results.parse_stages`` of ``results.json``)."""
-    return [(claim, claim.evaluate(stages)) for claim in claims]
+    """Evaluate every claim against ``stages`` (``results.parse_stages`` of ``results.json``).
+
+    With the run's ``profile`` (``results.json``'s ``"profile"``), every verdict that rests on a
+    stage run with fewer steps, seeds or grid values than the paper profile says so in
+    :attr:`ClaimOutcome.trimmed`.
+    """
+    out = []
+    for claim in claims:
+        outcome = claim.evaluate(stages)
+        if profile and outcome.verdict != NOT_RUN:
+            used = [s for s in claim.stages if s in stages and stages[s].done]
+            outcome = replace(outcome, trimmed=trim_note(profile, used))
+        out.append((claim, outcome))
+    return out

@@ -1,8 +1,10 @@
 """Whether the data a stage needs is there, as :mod:`beyondadam.experiments.data` reports it.
 
 MNIST is required by the MNIST stages and checked before any work (:func:`mnist_missing`, by
-file names, so the message can list what is missing); a training stage then asks the loader itself
-(:func:`dataset_status`), which verifies the files and says how many test images it holds. The
+file names, so the message can list what is missing, then :func:`dataset_status`, which asks the
+loader to verify the checksums); CIFAR-10 may be absent (:func:`cifar_present`) but is verified
+before work when it is there. A training stage asks the loader again (:func:`dataset_status`) for
+how many test images it holds. The
 experiments package is imported inside the functions only so that importing the report (e.g. for
 ``beyondadam --help``) does not load torch.
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 
 __all__ = [
     "DatasetStatus",
+    "cifar_present",
     "dataset_status",
     "mnist_cached",
     "mnist_dir",
@@ -52,6 +55,22 @@ def mnist_cached() -> Path | None:
         if all((folder / f).is_file() for f in _mnist_files()):
             return folder
     return None
+
+
+def cifar_present(data_dir: str | os.PathLike[str] | None) -> bool:
+    """Whether any CIFAR-10 file is where the loader looks (``data_dir``, else its cache).
+
+    Absent CIFAR-10 is allowed (the ``cifarnet`` stage is then "not run"); a copy that is there
+    is verified before work, so a corrupt one fails early instead of becoming "not run".
+    """
+    from beyondadam.experiments.data import CIFAR10_ARCHIVE, CIFAR10_DIR, CIFAR10_TRAIN, cache_dir
+
+    root = Path(data_dir) if data_dir is not None else cache_dir()
+    return (
+        (root / CIFAR10_DIR).is_dir()
+        or (root / CIFAR10_ARCHIVE).is_file()
+        or any((root / f).is_file() for f in CIFAR10_TRAIN)
+    )
 
 
 def mnist_help(data_dir: str | os.PathLike[str] | None) -> str:

@@ -33,6 +33,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, ClassVar, TypeVar, get_args, get_origin, get_type_hints
 
 __all__ = [
+    "TRAINING_RANGES",
     "AtlasNumbers",
     "AtlasOptimizer",
     "Figure1Numbers",
@@ -234,6 +235,16 @@ class TrainingOptimizer(JsonRecord):
     """Per finished seed: test loss at the last evaluation."""
     final_test_accuracy: tuple[float, ...]
     """Per finished seed: test accuracy at the last evaluation."""
+
+
+TRAINING_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "final_train_loss": (0.0, None),
+    "final_test_loss": (0.0, None),
+    "final_test_accuracy": (0.0, 1.0),
+}
+"""The range each per-seed list of :class:`TrainingOptimizer` can take (cross-entropy losses are
+positive, accuracies lie in [0, 1]); confidence bands are clipped to it
+(:func:`beyondadam.reporting.stats.mean_band`)."""
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from beyondadam.reporting import datasets
 from beyondadam.reporting import results as _results
 from beyondadam.reporting.collect import run_atlas, run_figure1, run_theorem1
 from beyondadam.reporting.environment import collect_environment
+from beyondadam.reporting.preflight import ReproduceError, preflight
 from beyondadam.reporting.profiles import Profile
 from beyondadam.reporting.render import write_report
 from beyondadam.reporting.results import StageRecord
@@ -35,16 +35,13 @@ __all__ = [
     "ReproduceResult",
     "Stage",
     "StageContext",
+    "command_line",
     "preflight",
     "reproduce",
     "rerender",
 ]
 
 DATA_ENV = "BEYONDADAM_DATA"
-
-
-class ReproduceError(Exception):
-    """A problem found before any work was done (bad option, unusable directory, missing data)."""
 
 
 def _training_stage(task: str, needs: str) -> Stage:
@@ -79,89 +76,33 @@ class ReproduceResult:
     failed: list[str] = field(default_factory=list)
 
 
-def _check_writable(out_dir: Path) -> None:
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / ".beyondadam-write-test"
-        probe.write_text("ok")
-        probe.unlink()
-    except OSError as exc:
-        raise ReproduceError(
-            f"cannot write to the output directory {out_dir}: {exc.strerror or exc}. "
-            "Pick another one with --out DIR."
-        ) from exc
-
-
-_PROSE = ("description", "expected_wall_time")
-
-
-def _settings(profile: dict[str, Any]) -> dict[str, Any]:
-    """A stored profile without its prose fields (editing a description must not block a resume)."""
-    return {k: v for k, v in profile.items() if k not in _PROSE}
-
-
-def preflight(
+def command_line(
     profile: Profile,
     out_dir: Path,
     data_dir: Path | None,
-    stages: Sequence[Stage],
+    executor: str = "local",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    only: Sequence[str] | None = None,
     fresh: bool = False,
-) -> dict[str, Any]:
-    """Check everything that can fail before work starts; return the stored state to resume.
+) -> str:
+    """The ``beyondadam reproduce`` command line with every option that shapes the run.
 
-    Raises:
-        ReproduceError: Unwritable output directory, a stored run of another profile, or MNIST
-            files missing while an MNIST stage is selected (naming the files and where they go).
-
+    Without ``only`` and ``fresh`` it reruns (resumes) the whole reproduction, which is what a
+    stage that did not run tells the reader to type; with them it is one invocation exactly.
     """
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ReproduceError(f"--out {out_dir} exists and is not a directory")
-    _check_writable(out_dir)
-    try:
-        state = _results.load(out_dir)
-    except ValueError as exc:
-        raise ReproduceError(f"{exc}. Use --fresh to start over in this directory.") from exc
-    stored = state.get("profile")
-    if fresh:
-        state = {"schema_version": _results.SCHEMA_VERSION, "stages": {}}
-    elif stored and _settings(stored) != _settings(_results.jsonable(profile.as_dict())):
-        raise ReproduceError(
-            f"{out_dir} holds a reproduction with another profile "
-            f"({stored.get('name')!r}, or the same name with other settings); "
-            "use another --out, or --fresh to redo every stage here."
-        )
-    _check_optimizers(profile)
-    if any(s.needs == "mnist" for s in stages):
-        if data_dir is None:
-            if datasets.mnist_cached() is None:
-                raise ReproduceError(
-                    "no data directory: pass --data-dir DIR or set BEYONDADAM_DATA. "
-                    + datasets.mnist_help(None)
-                )
-        elif missing := datasets.mnist_missing(data_dir):
-            raise ReproduceError(
-                f"MNIST files missing in {datasets.mnist_dir(data_dir)}: {', '.join(missing)}. "
-                + datasets.mnist_help(data_dir)
-            )
-    return state
-
-
-def _check_optimizers(profile: Profile) -> None:
-    """Every optimizer of the profile must be in the catalog (checked before work)."""
-    from beyondadam.optim import catalog
-
-    unknown = [k for k in profile.optimizers if k not in catalog.CATALOG]
-    if unknown:
-        raise ReproduceError(
-            f"profile {profile.name!r}: unknown optimizer(s) {', '.join(unknown)}; "
-            f"the catalog has {', '.join(catalog.CATALOG)}"
-        )
-
-
-def _command_line(profile: Profile, out_dir: Path, data_dir: Path | None) -> str:
     parts = ["beyondadam", "reproduce", "--profile", profile.name, "--out", str(out_dir)]
     if data_dir is not None:
         parts += ["--data-dir", str(data_dir)]
+    parts += ["--executor", executor]
+    if scheduler:
+        parts += ["--scheduler", scheduler]
+    if workers is not None:
+        parts += ["--workers", str(workers)]
+    for sid in only or ():
+        parts += ["--only", sid]
+    if fresh:
+        parts.append("--fresh")
     return shlex.join(parts)
 
 
@@ -218,9 +159,7 @@ def reproduce(
         selected = [s for s in stages if s.id in only]
     else:
         selected = list(stages)
-    if executor == "dask" and not scheduler:
-        raise ReproduceError("--executor dask needs --scheduler tcp://HOST:PORT")
-    state = preflight(profile, out, data, selected, fresh=fresh)
+    state = preflight(profile, out, data, selected, fresh, executor, scheduler)
 
     def _default_log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
@@ -231,7 +170,8 @@ def reproduce(
         if not quiet:
             emit(msg)
 
-    command = _command_line(profile, out, data)
+    command = command_line(profile, out, data, executor, scheduler, workers)
+    invocation = command_line(profile, out, data, executor, scheduler, workers, only, fresh)
     state["profile"] = profile.as_dict()
     state["seeds"] = profile.seeds()
     state["command"] = command
@@ -294,6 +234,7 @@ def reproduce(
     state["finished"] = _now()
     state.setdefault("invocations", []).append(
         {
+            "command": invocation,
             "started": started,
             "finished": state["finished"],
             "wall_s": round(time.perf_counter() - t_start, 2),

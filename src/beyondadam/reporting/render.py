@@ -23,7 +23,7 @@ from beyondadam.reporting.claims import (
     ClaimOutcome,
     evaluate_claims,
 )
-from beyondadam.reporting.results import StageRecord, parse_stages
+from beyondadam.reporting.results import StageRecord, parse_stages, write_atomic
 from beyondadam.reporting.tables import Table, numbers_table
 
 __all__ = ["render_html", "render_markdown", "write_report"]
@@ -50,10 +50,17 @@ def _summary(outcomes: Sequence[tuple[Claim, ClaimOutcome]]) -> str:
     counts = {
         v: sum(1 for _, o in outcomes if o.verdict == v) for v in (HOLDS, NOT_SUPPORTED, NOT_RUN)
     }
-    return (
+    trimmed = sum(1 for _, o in outcomes if o.trimmed)
+    text = (
         f"{len(outcomes)} claims: {counts[HOLDS]} hold, {counts[NOT_SUPPORTED]} not supported, "
         f"{counts[NOT_RUN]} not run."
     )
+    if trimmed:
+        text += (
+            f" {trimmed} verdicts rest on a protocol trimmed against the paper profile "
+            "(each says what was trimmed)."
+        )
+    return text
 
 
 def _stage_rows(data: Mapping[str, Any]) -> list[tuple[str, StageRecord]]:
@@ -121,8 +128,8 @@ def _md_cell(text: str) -> str:
 
 def render_markdown(data: Mapping[str, Any], claims: Sequence[Claim] = CLAIMS) -> str:
     """Return the Markdown report (figures linked by relative path)."""
-    outcomes = evaluate_claims(parse_stages(data), claims)
     profile = data.get("profile", {})
+    outcomes = evaluate_claims(parse_stages(data), claims, profile)
     lines = [f"# {_TITLE}", ""]
     lines.append(f"Profile **{profile.get('name', '?')}**: {profile.get('description', '')}  ")
     lines.append(
@@ -139,7 +146,9 @@ def render_markdown(data: Mapping[str, Any], claims: Sequence[Claim] = CLAIMS) -
             claim.source,
             claim.criterion,
             out.measured,
-            f"**{out.verdict}**" + (f" ({out.detail})" if out.detail else ""),
+            f"**{out.verdict}**"
+            + (f" ({out.detail})" if out.detail else "")
+            + (f" *Note: this verdict {out.trimmed}.*" if out.trimmed else ""),
         ]
         lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
     lines += ["", "## Stages", "", "| Stage | Status | Wall time | Notes |", "|---|---|---|---|"]
@@ -197,6 +206,8 @@ td.id{white-space:nowrap;color:#59636e}
 .v-holds{background:#d9f2df;color:#14532d}.v-not-supported{background:#fde2cf;color:#7c2d12}
 .v-not-run{background:#e5e7eb;color:#374151}
 .detail{display:block;color:#59636e;font-size:.9em;margin-top:3px}
+.trim{display:block;color:#7c4a03;font-size:.88em;margin-top:4px;border-left:3px solid #e0a030;
+padding-left:6px}
 .src{color:#59636e;font-size:.88em}
 .figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:18px}
 figure{margin:0;border:1px solid #d8dde5;border-radius:6px;padding:12px;background:#fcfcfd}
@@ -216,7 +227,8 @@ def _e(text: Any) -> str:
 def _verdict_html(out: ClaimOutcome) -> str:
     cls = "v-" + out.verdict.replace(" ", "-")
     detail = f'<span class="detail">{_e(out.detail)}</span>' if out.detail else ""
-    return f'<span class="verdict {cls}">{_e(out.verdict)}</span>{detail}'
+    trim = f'<span class="trim">Note: this verdict {_e(out.trimmed)}.</span>' if out.trimmed else ""
+    return f'<span class="verdict {cls}">{_e(out.verdict)}</span>{detail}{trim}'
 
 
 def _is_wide(path: Path) -> bool:
@@ -243,8 +255,8 @@ def render_html(
 ) -> str:
     """Return the self-contained HTML report; figure paths are resolved against ``out_dir``."""
     out_dir = Path(out_dir)
-    outcomes = evaluate_claims(parse_stages(data), claims)
     profile = data.get("profile", {})
+    outcomes = evaluate_claims(parse_stages(data), claims, profile)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -343,6 +355,6 @@ def write_report(
     out_dir = Path(out_dir)
     md = out_dir / "report.md"
     page = out_dir / "report.html"
-    md.write_text(render_markdown(data, claims), encoding="utf-8")
-    page.write_text(render_html(data, out_dir, claims), encoding="utf-8")
+    write_atomic(md, render_markdown(data, claims))
+    write_atomic(page, render_html(data, out_dir, claims))
     return md, page

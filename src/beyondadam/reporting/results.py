@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import secrets
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -47,6 +47,7 @@ __all__ = [
     "load",
     "parse_stages",
     "save",
+    "write_atomic",
 ]
 
 RESULTS_FILE = "results.json"
@@ -217,18 +218,28 @@ def parse_stages(data: Mapping[str, Any]) -> dict[str, StageRecord]:
     return out
 
 
-def save(out_dir: str | os.PathLike[str], data: dict[str, Any]) -> Path:
-    """Write ``data`` to ``out_dir/results.json`` atomically (a crash never leaves half a file)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / RESULTS_FILE
-    fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".json", dir=out)
+def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (a crash never leaves half a file).
+
+    The temporary file is created with mode 0o666 filtered by the process umask, as ``open()``
+    would (``tempfile.mkstemp`` would make it 0o600, and ``os.replace`` keeps that mode).
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(jsonable(data), fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
+            fh.write(text)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def save(out_dir: str | os.PathLike[str], data: dict[str, Any]) -> Path:
+    """Write ``data`` to ``out_dir/results.json`` atomically, with the usual umask-given mode."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(jsonable(data), indent=2, ensure_ascii=False) + "\n"
+    return write_atomic(out / RESULTS_FILE, text)

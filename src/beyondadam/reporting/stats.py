@@ -20,25 +20,44 @@ __all__ = ["Band", "Comparison", "compare_lower", "mean_band", "t_quantile", "we
 
 @dataclass(frozen=True)
 class Band:
-    """Mean of per-seed values with its two-sided 95% t-interval."""
+    """Mean of per-seed values with its two-sided 95% t-interval (clipped to the possible range)."""
 
     mean: float
     lo: float
     hi: float
     n: int
     std: float
+    clipped: str = ""
+    """Which end of the t-interval was clipped to the possible range, e.g. ``"at 0"`` (else "")."""
 
     def text(self, digits: int = 4) -> str:
-        """Format as ``mean [lo, hi] (n seeds)``."""
+        """Format as ``mean [lo, hi] (n seeds)``, saying when an end was clipped."""
         if self.n < 2:
             return f"{self.mean:.{digits}g} (1 seed, no band)"
+        clip = f"; t-interval clipped {self.clipped}" if self.clipped else ""
         return (
-            f"{self.mean:.{digits}g} [{self.lo:.{digits}g}, {self.hi:.{digits}g}] ({self.n} seeds)"
+            f"{self.mean:.{digits}g} [{self.lo:.{digits}g}, {self.hi:.{digits}g}] "
+            f"({self.n} seeds{clip})"
         )
 
 
-def mean_band(values: Sequence[float], level: float = 0.95) -> Band:
-    """Return the mean of ``values`` and its t-interval at ``level`` (a 1-seed band is a point)."""
+def mean_band(
+    values: Sequence[float],
+    level: float = 0.95,
+    bounds: tuple[float | None, float | None] = (None, None),
+) -> Band:
+    """Return the mean of ``values`` and its t-interval at ``level`` (a 1-seed band is a point).
+
+    ``bounds`` is the range the quantity can take, e.g. ``(0.0, None)`` for a loss and
+    ``(0.0, 1.0)`` for an accuracy; the ends of the interval are clipped to it and the band says
+    so. Why clip rather than, say, build the interval on log(values) and exponentiate: the
+    symmetric interval mean +/- t*s/sqrt(n) can reach below 0 with few seeds (t = 12.7 for two),
+    but the true mean of a positive quantity is positive, so intersecting the interval with the
+    possible range never drops the true mean: the coverage stays exactly that of the t-interval,
+    and only impossible values go. An interval on the log scale would estimate the geometric mean
+    (another quantity than the arithmetic mean that the Welch comparisons test) and rest on
+    log-normal seeds.
+    """
     x = np.asarray(values, dtype=float)
     if x.size == 0:
         raise ValueError("mean_band needs at least one value")
@@ -47,7 +66,16 @@ def mean_band(values: Sequence[float], level: float = 0.95) -> Band:
         return Band(mean, mean, mean, 1, 0.0)
     std = float(x.std(ddof=1))
     half = t_quantile(0.5 + level / 2, x.size - 1) * std / math.sqrt(x.size)
-    return Band(mean, mean - half, mean + half, int(x.size), std)
+    lo, hi = mean - half, mean + half
+    floor, ceiling = bounds
+    clipped = []
+    if floor is not None and lo < floor:
+        lo = floor
+        clipped.append(f"at {floor:g}")
+    if ceiling is not None and hi > ceiling:
+        hi = ceiling
+        clipped.append(f"at {ceiling:g}")
+    return Band(mean, lo, hi, int(x.size), std, " and ".join(clipped))
 
 
 def welch_interval(

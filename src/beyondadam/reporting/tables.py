@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from beyondadam.reporting.numbers import (
+    TRAINING_RANGES,
     AtlasNumbers,
     Figure1Numbers,
     StageNumbers,
@@ -34,8 +35,8 @@ def _g(x: float) -> str:
     return f"{x:.4g}"
 
 
-def _band(values: tuple[float, ...]) -> str:
-    return mean_band(values).text() if values else "—"
+def _band(values: tuple[float, ...], bounds: tuple[float | None, float | None]) -> str:
+    return mean_band(values, bounds=bounds).text() if values else "—"
 
 
 def _figure1(n: Figure1Numbers) -> Table:
@@ -74,10 +75,33 @@ def _atlas(n: AtlasNumbers) -> Table:
     return Table(header, rows)
 
 
+def _beta2(selected: dict[str, Any]) -> str:
+    """The selected beta2, or "—" for an optimizer that has none (SGD, AdaGrad, AdamNC, ...)."""
+    betas = selected.get("betas")
+    if isinstance(betas, (list, tuple)) and len(betas) == 2:
+        return f"{betas[1]:g}"
+    return "—"
+
+
+def _other(selected: dict[str, Any]) -> str:
+    """The selected settings other than lr and beta2 (beta1 of a (beta1, beta2) pair included)."""
+    parts = []
+    for k, v in selected.items():
+        if k == "lr":
+            continue
+        if k == "betas" and isinstance(v, (list, tuple)) and len(v) == 2:
+            parts.append(f"β1={v[0]:g}")
+        else:
+            parts.append(f"{k}={v}")
+    return ", ".join(parts) or "—"
+
+
 def _training(n: TrainingNumbers) -> Table:
     header = (
         "optimizer",
-        "selected",
+        "selected lr",
+        "selected β2",
+        "other settings",
         "final training loss",
         f"final test loss ({n.n_test:,} test images{'' if n.test_complete else ', a subset'})",
         "final test accuracy",
@@ -86,10 +110,10 @@ def _training(n: TrainingNumbers) -> Table:
     rows = tuple(
         (
             o.name,
-            ", ".join(f"{k}={v}" for k, v in o.selected.items()),
-            _band(o.final_train_loss),
-            _band(o.final_test_loss),
-            _band(o.final_test_accuracy),
+            f"{o.selected['lr']:g}" if isinstance(o.selected.get("lr"), (int, float)) else "—",
+            _beta2(o.selected),
+            _other(o.selected),
+            *(_band(getattr(o, metric), TRAINING_RANGES[metric]) for metric in TRAINING_RANGES),
             f"{o.diverged} of {len(o.seeds)}",
         )
         for o in n.optimizers.values()

@@ -66,7 +66,8 @@ def _figures(
         ctx,
         [Path(png)],
         f"{title}: training loss",
-        f"Training loss per iteration, mean and 95% band over {tp.seeds} seeds of each "
+        f"Training loss per iteration, mean and 95% band over {tp.seeds} "
+        f"seed{'s' if tp.seeds != 1 else ''} of each "
         "optimizer's selected configuration. " + res.test_note + ".",
         _PAPER_FIG2[task],
         config,
