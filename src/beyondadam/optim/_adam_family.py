@@ -26,8 +26,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from beyondadam.optim._base import BeyondOptimizer, Group, State, States, Tensors
-from beyondadam.optim._validation import NON_NEGATIVE, OPEN_UNIT, check_betas, interval
+from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
+from beyondadam.optim._validation import NON_NEGATIVE, OPEN_UNIT, boolean, check_betas, interval
 
 
 @dataclass(frozen=True)
@@ -257,3 +257,32 @@ class _AdamFamily(BeyondOptimizer):
             return None
         v = state["max_exp_avg_sq" if self._amsgrad(group) else "exp_avg_sq"]
         return self._root(group, v).div_(s.bc2_sqrt).add_(group["eps"])
+
+
+class AdamSignature(_AdamFamily):
+    """Adam's constructor, shared by the members that take exactly Adam's hyperparameters.
+
+    ``lr``, ``betas``, ``eps``, ``weight_decay`` and ``decoupled_weight_decay`` (AdamW's
+    decay), plus the switches ``maximize``, ``foreach`` and ``fused``.
+    """
+
+    hyperparameters = {
+        **ADAM_HYPERPARAMETERS,
+        "decoupled_weight_decay": boolean,
+    }
+    identity_keys = ("decoupled_weight_decay",)
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        decoupled_weight_decay: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        fused: bool | None = None,
+    ) -> None:
+        super().__init__(params, locals())

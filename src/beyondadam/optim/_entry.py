@@ -153,3 +153,10 @@ def sample_beta1_decay(rng: np.random.Generator) -> float | str | None:
 def same(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The identity translation: the oracle takes our keyword arguments as they are."""
     return dict(kwargs)
+
+
+def split_betas(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Our keyword arguments with ``betas`` as ``beta1``/``beta2`` (the float64 references')."""
+    beta1, beta2 = kwargs["betas"]
+    rest = {k: v for k, v in kwargs.items() if k != "betas"}
+    return {**rest, "beta1": beta1, "beta2": beta2}

@@ -8,16 +8,13 @@ from typing import Any
 import numpy as np
 
 from beyondadam.optim._adam_family import (
-    ADAM_HYPERPARAMETERS,
+    AdamSignature,
     StepScalars,
-    _AdamFamily,
 )
-from beyondadam.optim._base import ParamsT
 from beyondadam.optim._entry import Entry, Oracle, log_uniform, sample_betas, sample_common
-from beyondadam.optim._validation import boolean
 
 
-class Adam(_AdamFamily):
+class Adam(AdamSignature):
     r"""Adam; equals ``torch.optim.Adam`` (and ``torch.optim.AdamW`` when decoupled) step by step.
 
     .. math::
@@ -37,27 +34,6 @@ class Adam(_AdamFamily):
     allow it: CPU or CUDA, floating point). State: ``step``, ``exp_avg`` (:math:`m_t`),
     ``exp_avg_sq`` (:math:`v_t`).
     """
-
-    hyperparameters = {
-        **ADAM_HYPERPARAMETERS,
-        "decoupled_weight_decay": boolean,
-    }
-    identity_keys = ("decoupled_weight_decay",)
-
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        decoupled_weight_decay: bool = False,
-        *,
-        maximize: bool = False,
-        foreach: bool | None = None,
-        fused: bool | None = None,
-    ) -> None:
-        super().__init__(params, locals())
 
     def _native_fused(self, group: dict[str, Any]) -> bool:
         return True

@@ -21,6 +21,7 @@ from beyondadam.optim._entry import (
     sample_beta1_decay,
     sample_betas,
     sample_common,
+    split_betas,
 )
 from beyondadam.optim._validation import NON_NEGATIVE, interval
 
@@ -100,22 +101,10 @@ def _sample(rng: np.random.Generator) -> dict[str, Any]:
     }
 
 
-def _to_reference(kw: dict[str, Any]) -> dict[str, Any]:
-    b1, b2 = kw["betas"]
-    return {
-        "lr": kw["lr"],
-        "beta1": b1,
-        "beta2": b2,
-        "eps": kw["eps"],
-        "beta1_decay": kw["beta1_decay"],
-        "weight_decay": kw["weight_decay"],
-    }
-
-
 ENTRY = Entry(
     AdamX,
     _sample,
-    (Oracle("tests.reference:adamx", _to_reference, kind="reference"),),
+    (Oracle("tests.reference:adamx", split_betas, kind="reference"),),
     sim="adamx",
     variants=tuple(
         {"lr": 0.1, "betas": (0.9, 0.99), "beta1_decay": decay} for decay in (None, 0.99, "inverse")

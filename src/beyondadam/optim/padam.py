@@ -8,7 +8,14 @@ import numpy as np
 
 from beyondadam.optim._adam_family import StepScalars, _AdamFamily, check_betas_param
 from beyondadam.optim._base import ParamsT
-from beyondadam.optim._entry import Entry, Oracle, log_uniform, sample_betas, sample_common
+from beyondadam.optim._entry import (
+    Entry,
+    Oracle,
+    log_uniform,
+    sample_betas,
+    sample_common,
+    split_betas,
+)
 from beyondadam.optim._validation import NON_NEGATIVE, Interval, interval
 
 #: ``partial`` p in (0, 1/2]: p = 1/2 is AMSGrad, p -> 0 tends to momentum SGD.
@@ -81,22 +88,10 @@ def _sample(rng: np.random.Generator) -> dict[str, Any]:
     }
 
 
-def _to_reference(kw: dict[str, Any]) -> dict[str, Any]:
-    b1, b2 = kw["betas"]
-    return {
-        "lr": kw["lr"],
-        "beta1": b1,
-        "beta2": b2,
-        "partial": kw["partial"],
-        "eps": kw["eps"],
-        "weight_decay": kw["weight_decay"],
-    }
-
-
 ENTRY = Entry(
     Padam,
     _sample,
-    (Oracle("tests.reference:padam", _to_reference, kind="reference"),),
+    (Oracle("tests.reference:padam", split_betas, kind="reference"),),
     sim="padam",
     variants=(
         {"lr": 0.1, "betas": (0.9, 0.99), "partial": 0.125},

@@ -8,11 +8,9 @@ from typing import Any
 import numpy as np
 
 from beyondadam.optim._adam_family import (
-    ADAM_HYPERPARAMETERS,
+    AdamSignature,
     StepScalars,
-    _AdamFamily,
 )
-from beyondadam.optim._base import ParamsT
 from beyondadam.optim._entry import (
     Entry,
     Oracle,
@@ -21,7 +19,6 @@ from beyondadam.optim._entry import (
     sample_betas,
     sample_common,
 )
-from beyondadam.optim._validation import boolean
 
 #: the length of the approximated simple moving average above which the step is rectified.
 RHO_THRESHOLD = 5.0
@@ -44,7 +41,7 @@ def rectification(beta2: float, t: int) -> float | None:
     )
 
 
-class RAdam(_AdamFamily):
+class RAdam(AdamSignature):
     r"""RAdam (Liu et al., ICLR 2020); equals ``torch.optim.RAdam`` step by step.
 
     .. math::
@@ -74,27 +71,6 @@ class RAdam(_AdamFamily):
     torch's fused Adam kernel; the first few (momentum-SGD) steps take the multi-tensor path.
     State: ``step``, ``exp_avg`` (:math:`m_t`), ``exp_avg_sq`` (:math:`v_t`).
     """
-
-    hyperparameters = {
-        **ADAM_HYPERPARAMETERS,
-        "decoupled_weight_decay": boolean,
-    }
-    identity_keys = ("decoupled_weight_decay",)
-
-    def __init__(
-        self,
-        params: ParamsT,
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        decoupled_weight_decay: bool = False,
-        *,
-        maximize: bool = False,
-        foreach: bool | None = None,
-        fused: bool | None = None,
-    ) -> None:
-        super().__init__(params, locals())
 
     def _scalars(self, group: dict[str, Any], t: int) -> StepScalars:
         (b1, b2), lr = group["betas"], group["lr"]

@@ -11,7 +11,14 @@ from torch import Tensor
 
 from beyondadam.optim._adam_family import check_betas_param
 from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
-from beyondadam.optim._entry import Entry, Oracle, log_uniform, sample_betas, sample_common
+from beyondadam.optim._entry import (
+    Entry,
+    Oracle,
+    log_uniform,
+    sample_betas,
+    sample_common,
+    split_betas,
+)
 from beyondadam.optim._validation import NON_NEGATIVE, check_choice, interval
 
 YOGI_FLAVORS = ("paper", "optax")
@@ -136,19 +143,6 @@ def _sample(rng: np.random.Generator) -> dict[str, Any]:
     }
 
 
-def _to_reference(kw: dict[str, Any]) -> dict[str, Any]:
-    b1, b2 = kw["betas"]
-    return {
-        "lr": kw["lr"],
-        "beta1": b1,
-        "beta2": b2,
-        "eps": kw["eps"],
-        "initial_accumulator_value": kw["initial_accumulator_value"],
-        "weight_decay": kw["weight_decay"],
-        "flavor": kw["flavor"],
-    }
-
-
 def _to_optax(kw: dict[str, Any]) -> dict[str, Any] | None:
     """``optax.yogi``: the optax flavor, its fixed initial value 1e-6, no weight decay."""
     if kw["flavor"] != "optax" or kw["initial_accumulator_value"] != 1e-6 or kw["weight_decay"]:
@@ -161,7 +155,7 @@ ENTRY = Entry(
     Yogi,
     _sample,
     (
-        Oracle("tests.reference:yogi", _to_reference, kind="reference"),
+        Oracle("tests.reference:yogi", split_betas, kind="reference"),
         Oracle("optax:yogi", _to_optax, kind="optax", package="optax"),
     ),
     sim="yogi",
