@@ -13,6 +13,7 @@ and hyperparameter runs here; the tests check whole batched runs against the pla
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -23,7 +24,11 @@ from beyondadam.experiments.runs import CHECK_EVERY, RunConfig, RunResult, data_
 from beyondadam.experiments.stacked import StackedModel, stackable
 from beyondadam.experiments.tasks import Task, get_task
 
-__all__ = ["group_key", "supports", "train_batched"]
+__all__ = ["Progress", "group_key", "supports", "train_batched"]
+
+#: ``progress(n, loss)``: ``n`` more run-iterations done; ``loss`` the last minibatch loss of a
+#: single run (a 0-d tensor), or ``None``.
+Progress = Callable[[int, "torch.Tensor | None"], None]
 
 
 def _architecture(task: Task) -> torch.nn.Module:
@@ -118,8 +123,14 @@ def _evaluate(
     return (loss / n).tolist(), (correct.double() / n).tolist()
 
 
-def train_batched(cfgs: list[RunConfig], data: Dataset) -> list[RunResult]:
-    """Train ``cfgs`` (same task, steps, eval cadence and batch size) as one batched model."""
+def train_batched(
+    cfgs: list[RunConfig], data: Dataset, progress: Progress | None = None
+) -> list[RunResult]:
+    """Train ``cfgs`` (same task, steps, eval cadence and batch size) as one batched model.
+
+    ``progress(len(cfgs), loss)`` is called after every iteration (``loss``: the minibatch loss
+    when ``cfgs`` is one configuration, else ``None``).
+    """
     if len({group_key(c) for c in cfgs}) != 1:
         raise ValueError("cfgs must be non-empty and share task, steps, eval_every, batch_size")
     task = get_task(cfgs[0].task)
@@ -166,6 +177,8 @@ def train_batched(cfgs: list[RunConfig], data: Dataset) -> list[RunResult]:
             if step % eval_every == 0 or step == steps:
                 tl, ta = _evaluate(net, params, task, data)
                 tests.append((step, tl, ta))
+        if progress is not None:
+            progress(C, per[0] if C == 1 else None)
     wall = time.perf_counter() - t0
     out = []
     for c, cfg in enumerate(cfgs):
