@@ -301,9 +301,6 @@ class DaskExecutor(Executor):
 
         Checkpoints are not written: the workers need not share the driver's file system.
         """
-        from distributed import FIRST_COMPLETED as FIRST
-        from distributed import wait as dask_wait
-
         tally = _Tally(None if progress is None else (lambda n: progress(n, None)))
         ids = {
             self.client.submit(run_unit, u, data_dir, self.threads, pure=False): i
@@ -312,7 +309,10 @@ class DaskExecutor(Executor):
         pending, alone_since, finished = set(ids), None, False
         try:
             while pending:
-                done, pending = dask_wait(pending, timeout=1.0, return_when=FIRST)
+                done = {f for f in pending if f.done()}
+                pending -= done
+                if not done:
+                    time.sleep(_REPORT_EVERY)
                 for fut in done:
                     i = ids[fut]
                     if fut.status != "finished":
