@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import signal
 import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from click.testing import CliRunner
 
 from beyondadam.cli import main as cli
@@ -25,8 +31,9 @@ from beyondadam.experiments import store as store_mod
 from beyondadam.experiments.checkpoint import checkpoint_path
 from beyondadam.experiments.interrupt import Interrupted, handle_signals
 from beyondadam.experiments.store import StoreError, check_store
-from tests.datasets import DATA, HAS_MNIST
+from tests.datasets import DATA, HAS_MNIST, needs_cifar
 
+REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
@@ -247,3 +254,43 @@ def test_sweep_progress_counts_iterations_within_runs(mnist, tmp_path):
     assert len(results) == 4
     assert sum(ticks) == 4 * 400
     assert len(ticks) > 2  # reports arrived while the units ran, not only at their ends
+
+
+@pytest.mark.slow
+@needs_cifar
+def test_cifarnet_train_killed_by_sigterm_resumes_bit_identically(tmp_path):
+    """The issue's case end to end: `beyondadam train --task cifarnet`, SIGTERM, same command."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get(
+        "PYTHONPATH", "")}  # fmt: skip
+    cmd = [
+        sys.executable, "-m", "beyondadam", "train", "--task", "cifarnet", "--lr", "1e-3",
+        "--steps", "16", "--eval-every", "8", "--seed", "1", "--threads", "1",
+        "--out", str(tmp_path), "--data-dir", str(DATA),
+    ]  # fmt: skip
+    log = tmp_path / "stderr.txt"
+    with log.open("w") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
+        deadline = time.monotonic() + 240
+        while proc.poll() is None and time.monotonic() < deadline:
+            if re.search(r"\b([3-9]|1[0-3])/16\b", log.read_text()):
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, log.read_text()
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, log.read_text()
+    assert "run the same command again to resume" in log.read_text()
+    cfg = RunConfig.make("cifarnet", "amsgrad", {"lr": 1e-3, "betas": [0.9, 0.999]}, seed=1,
+                         steps=16, eval_every=8)  # fmt: skip
+    ck = checkpoint_path(tmp_path, cfg)
+    assert ck.is_file()
+    resumed_at = torch.load(ck, weights_only=True)["step"]
+    assert 3 <= resumed_at < 16
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert not ck.exists()
+    with ResultStore(tmp_path) as st:
+        stored = st.get(cfg.key)
+    ref = train(cfg, load_dataset("cifar10", str(DATA)))
+    assert np.array_equal(stored.train_loss, ref.train_loss)  # dropout RNG restored too
+    assert np.array_equal(stored.test_loss, ref.test_loss)

@@ -149,13 +149,9 @@ class Executor:
     max_batch: int = 10
 
     def map_units(
-        self,
-        units: list[list[RunConfig]],
-        data_dir: str | None,
-        *,
-        progress: Progress | None = None,
-        checkpoint_dir: str | None = None,
-    ) -> Iterator[list[RunResult]]:
+        self, units: list[list[RunConfig]], data_dir: str | None, *,
+        progress: Progress | None = None, checkpoint_dir: str | None = None,
+    ) -> Iterator[list[RunResult]]:  # fmt: skip
         """Yield each unit's results (in completion order).
 
         ``progress(n, loss)`` is told of finished run-iterations (``loss`` only for a single run
@@ -188,13 +184,9 @@ class LocalExecutor(Executor):
         self._queue: Any = None
 
     def map_units(
-        self,
-        units: list[list[RunConfig]],
-        data_dir: str | None,
-        *,
-        progress: Progress | None = None,
-        checkpoint_dir: str | None = None,
-    ) -> Iterator[list[RunResult]]:
+        self, units: list[list[RunConfig]], data_dir: str | None, *,
+        progress: Progress | None = None, checkpoint_dir: str | None = None,
+    ) -> Iterator[list[RunResult]]:  # fmt: skip
         """Yield each unit's results as workers finish them (see :meth:`Executor.map_units`)."""
         if self.workers == 1 or len(units) <= 1:
             yield from _in_process(units, data_dir, self.threads, progress, checkpoint_dir)
@@ -290,13 +282,9 @@ class DaskExecutor(Executor):
         return len(self.client.scheduler_info().get("workers", {}))
 
     def map_units(
-        self,
-        units: list[list[RunConfig]],
-        data_dir: str | None,
-        *,
-        progress: Progress | None = None,
-        checkpoint_dir: str | None = None,
-    ) -> Iterator[list[RunResult]]:
+        self, units: list[list[RunConfig]], data_dir: str | None, *,
+        progress: Progress | None = None, checkpoint_dir: str | None = None,
+    ) -> Iterator[list[RunResult]]:  # fmt: skip
         """Submit every unit and yield results as they complete (progress per finished unit).
 
         Checkpoints are not written: the workers need not share the driver's file system.

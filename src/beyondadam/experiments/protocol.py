@@ -108,7 +108,7 @@ class _Bar:
         self.single = len(cfgs) == 1
         self.bar = tqdm(
             total=sum(c.steps for c in cfgs), initial=sum(c.steps for c in finished), desc=desc,
-            unit="it", unit_scale=True, disable=quiet, dynamic_ncols=True, smoothing=0.05,
+            unit="it", disable=quiet, dynamic_ncols=True, smoothing=0.05,
         )  # fmt: skip
         self.last_postfix = 0.0
         self._postfix()
