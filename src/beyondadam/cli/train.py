@@ -66,9 +66,9 @@ def _resumable(out: Path) -> Iterator[None]:
             yield
     except Interrupted as exc:
         click.echo(
-            f"Interrupted ({exc}): the finished runs are kept in {out / 'results.sqlite'} and a "
-            f"single run's progress in {out / 'checkpoints'}; run the same command again to "
-            "resume.",
+            f"Interrupted ({exc}): the finished runs are kept in {out / 'results.sqlite'} and the "
+            f"progress of unfinished ones in {out / 'checkpoints'}; run the same command again "
+            "to resume.",
             err=True,
         )
         raise SystemExit(exc.exit_code) from None

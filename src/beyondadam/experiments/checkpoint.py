@@ -1,19 +1,22 @@
-"""Checkpoints of a plain-loop run, so that a killed single run resumes bit-identically.
+"""Checkpoints of a unit of work, so that a killed run resumes bit-identically.
 
-A checkpoint holds everything the reference loop (:func:`beyondadam.experiments.train`) carries
-from one iteration to the next: the model's and the optimizer's state, the lr scheduler's, torch's
-global RNG (dropout draws from it), the data-order generator's state at the start of the current
-epoch (the epoch's permutation is drawn again on resume), the loss curve and test points so far.
-It is written atomically (a temporary file, then a rename) to ``OUT/checkpoints/<key>.pt`` and
-read with ``torch.load(weights_only=True)``; one that cannot be read, or belongs to another
-configuration, is ignored (the run starts over) with a warning, never an error.
+A checkpoint holds everything an engine carries from one iteration to the next: the parameters,
+the optimizers' and lr schedulers' states, torch's global RNG (dropout draws from it), the
+data-order generators' states at the start of the current epoch (the epoch's permutation is drawn
+again on resume), the loss curves and test points so far. What exactly is each engine's business
+(:func:`beyondadam.experiments.train`, :func:`beyondadam.experiments.batched.train_batched`); this
+module stores it: atomically (a temporary file, then a rename) at
+``OUT/checkpoints/<unit key>.pt``, read back with ``torch.load(weights_only=True)``. One that
+cannot be read, or belongs to other configurations, is ignored (the run starts over) with a
+warning, never an error.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,58 +24,59 @@ import torch
 
 from beyondadam.experiments.runs import RunConfig
 
-__all__ = ["CHECKPOINT_DIR", "CHECKPOINT_EVERY", "Checkpoint", "checkpoint_path"]
+__all__ = ["CHECKPOINT_DIR", "CHECKPOINT_EVERY", "Checkpoint", "checkpoint_path", "unit_key"]
 
 #: the folder of the checkpoints inside an output folder.
 CHECKPOINT_DIR = "checkpoints"
-#: iterations between a plain-loop run's checkpoints (and at SIGTERM/SIGINT).
+#: iterations between checkpoints (and one at SIGTERM/SIGINT).
 CHECKPOINT_EVERY = 250
-_FORMAT = 1
+_FORMAT = 2
 
 
-def checkpoint_path(out_dir: str | Path, cfg: RunConfig) -> Path:
-    """Where the checkpoint of ``cfg`` lives under the output folder ``out_dir``."""
-    return Path(out_dir) / CHECKPOINT_DIR / f"{cfg.key}.pt"
+def unit_key(cfgs: list[RunConfig]) -> str:
+    """A unit's key: its configuration's own key if it is one, else a hash of their keys."""
+    if len(cfgs) == 1:
+        return cfgs[0].key
+    return hashlib.sha256(",".join(c.key for c in cfgs).encode()).hexdigest()[:16]
+
+
+def checkpoint_path(out_dir: str | Path, cfgs: RunConfig | list[RunConfig]) -> Path:
+    """Where the checkpoint of a unit (or of one configuration) lives under ``out_dir``."""
+    unit = [cfgs] if isinstance(cfgs, RunConfig) else cfgs
+    return Path(out_dir) / CHECKPOINT_DIR / f"{unit_key(unit)}.pt"
 
 
 @dataclass
 class Checkpoint:
-    """The state of a plain-loop run after iteration ``step`` (see the module docstring)."""
+    """An engine's ``state`` after iteration ``step`` of the unit ``key``.
+
+    ``state["losses"]`` has one row per iteration done (checked on load).
+    """
 
     key: str
     step: int
-    checked: int
-    model: dict[str, Any]
-    optimizer: dict[str, Any]
-    scheduler: dict[str, Any] | None
-    torch_rng: torch.Tensor
-    epoch_rng: torch.Tensor
-    losses: torch.Tensor
-    test_steps: list[int] = field(default_factory=list)
-    test_loss: list[float] = field(default_factory=list)
-    test_acc: list[float] = field(default_factory=list)
-    elapsed: float = 0.0
+    state: dict[str, Any]
 
     def save(self, path: Path) -> None:
         """Write atomically: a reader sees the previous checkpoint or this one, never a part."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        torch.save({"format": _FORMAT, **self.__dict__}, tmp)
+        torch.save({"format": _FORMAT, "key": self.key, "step": self.step, **self.state}, tmp)
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path: Path, cfg: RunConfig) -> Checkpoint | None:
-        """The checkpoint of ``cfg`` at ``path``; ``None`` if there is none or it is unusable."""
+    def load(cls, path: Path, cfgs: list[RunConfig]) -> Checkpoint | None:
+        """The checkpoint of the unit ``cfgs`` at ``path``; ``None`` if none or unusable."""
         if not path.is_file():
             return None
         try:
-            raw = torch.load(path, weights_only=True)
-            if raw.pop("format") != _FORMAT or raw["key"] != cfg.key:
-                raise ValueError("written for another configuration or format")
-            ck = cls(**raw)
-            if not (0 < ck.step <= cfg.steps and len(ck.losses) == ck.step):
-                raise ValueError(f"step {ck.step} is outside 1..{cfg.steps}")
-            return ck
+            state = torch.load(path, weights_only=True)
+            if state.pop("format") != _FORMAT or state.pop("key") != unit_key(cfgs):
+                raise ValueError("written for other configurations or another format")
+            step = state.pop("step")
+            if not (0 < step <= cfgs[0].steps and len(state["losses"]) == step):
+                raise ValueError(f"step {step} is outside 1..{cfgs[0].steps}")
+            return cls(unit_key(cfgs), step, state)
         except Exception as exc:  # any unreadable file means: start over
             warnings.warn(
                 f"ignoring the checkpoint {path} ({exc}); the run starts from iteration 0",

@@ -59,7 +59,7 @@ def run_configs(
 
     A progress bar counts iterations (with the loss and an ETA for a single run). SIGTERM and
     SIGINT stop the workers and raise :class:`~beyondadam.experiments.interrupt.Interrupted`;
-    every run finished before is in the store, a plain-loop run's checkpoint in
+    every run finished before is in the store, the unfinished units' checkpoints in
     ``out_dir/checkpoints``, and calling again with the same arguments resumes.
     """
     for c in cfgs:
@@ -80,9 +80,10 @@ def run_configs(
                     for results in results_iter:
                         for r in results:
                             store.put(r, last_frac)
-                            checkpoint_path(out_dir, r.config).unlink(missing_ok=True)
                             if r.status == "diverged" and not quiet:
                                 bar.write(f"diverged at step {r.diverged_step}: {r.config.label()}")
+                        unit = [r.config for r in results]
+                        checkpoint_path(out_dir, unit).unlink(missing_ok=True)  # now stored
                         bar.runs_done(len(results))
                 finally:
                     getattr(results_iter, "close", lambda: None)()  # stops the workers

@@ -92,17 +92,18 @@ def train(
     test_acc: list[float] = []
     step, checked, diverged, before = 0, 0, None, 0.0
     path = None if checkpoint is None else Path(checkpoint)
-    ck = None if path is None else Checkpoint.load(path, cfg)
+    ck = None if path is None else Checkpoint.load(path, [cfg])
     if ck is not None:
-        model.load_state_dict(ck.model)
-        opt.load_state_dict(ck.optimizer)
-        if sched is not None and ck.scheduler is not None:
-            sched.load_state_dict(ck.scheduler)
-        torch.set_rng_state(ck.torch_rng)
-        gen.set_state(ck.epoch_rng)
-        step, checked, before = ck.step, ck.checked, ck.elapsed
-        losses[:step] = ck.losses
-        test_steps, test_loss, test_acc = ck.test_steps, ck.test_loss, ck.test_acc
+        s = ck.state
+        model.load_state_dict(s["model"])
+        opt.load_state_dict(s["optimizer"])
+        if sched is not None:
+            sched.load_state_dict(s["scheduler"])
+        torch.set_rng_state(s["torch_rng"])
+        gen.set_state(s["epoch_rng"])
+        step, checked, before = ck.step, s["checked"], s["elapsed"]
+        losses[:step] = s["losses"]
+        test_steps, test_loss, test_acc = s["test_steps"], s["test_loss"], s["test_acc"]
         if progress is not None:
             progress(step, None)
     epoch_rng = gen.get_state()
@@ -113,13 +114,14 @@ def train(
         assert path is not None
         # at an epoch's end the next epoch is drawn from the generator's current state
         start = epoch_rng if step % n_batches else gen.get_state()
-        Checkpoint(
-            key=cfg.key, step=step, checked=checked, model=model.state_dict(),
-            optimizer=opt.state_dict(), scheduler=None if sched is None else sched.state_dict(),
+        state = dict(
+            checked=checked, model=model.state_dict(), optimizer=opt.state_dict(),
+            scheduler=None if sched is None else sched.state_dict(),
             torch_rng=torch.get_rng_state(), epoch_rng=start, losses=losses[:step].clone(),
             test_steps=test_steps, test_loss=test_loss, test_acc=test_acc,
             elapsed=before + time.perf_counter() - t0,
-        ).save(path)  # fmt: skip
+        )  # fmt: skip
+        Checkpoint(cfg.key, step, state).save(path)
 
     with deferred():
         while step < cfg.steps and diverged is None:
@@ -183,8 +185,9 @@ def train_many(
     """Train several configurations; those the batched engine supports run as one batched model.
 
     ``progress(n, loss)``: called as iterations finish (``n`` run-iterations, ``loss`` the
-    minibatch loss of a plain-loop run, else ``None``). With ``checkpoint_dir`` (an output
-    folder) the plain-loop runs checkpoint there and resume (:func:`train`).
+    minibatch loss of a single run, else ``None``). With ``checkpoint_dir`` (an output folder)
+    each run or batched group checkpoints there and resumes (:func:`train`,
+    :func:`~beyondadam.experiments.batched.train_batched`).
     """
     results: dict[str, RunResult] = {}
     groups: dict[tuple[str, int, int, int], list[RunConfig]] = {}
@@ -197,6 +200,7 @@ def train_many(
             results[cfg.key] = train(cfg, data, progress=progress, checkpoint=ck)
     for group in groups.values():
         data = load_dataset(get_task(group[0].task).dataset, data_dir)
-        for res in train_batched(group, data, progress=progress):
+        ck = None if checkpoint_dir is None else checkpoint_path(checkpoint_dir, group)
+        for res in train_batched(group, data, progress=progress, checkpoint=ck):
             results[res.config.key] = res
     return [results[c.key] for c in cfgs]
