@@ -19,6 +19,7 @@ import math
 import os
 import queue
 import signal
+import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -247,6 +248,20 @@ class LocalExecutor(Executor):
             self._pool = None
 
 
+def _probe(scheduler: str, timeout: float) -> None:
+    """Fail at once on a TCP address that refuses connections (Dask retries until its timeout)."""
+    from distributed.comm import parse_address, parse_host_port
+
+    try:
+        protocol, location = parse_address(scheduler)
+        if protocol != "tcp":
+            return
+        host, port = parse_host_port(location)
+        socket.create_connection((host, port), timeout=timeout).close()
+    except (OSError, ValueError, TypeError) as exc:
+        raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+
+
 class DaskExecutor(Executor):
     """Units as tasks on a Dask distributed cluster; connects (or fails clearly) at construction.
 
@@ -269,6 +284,7 @@ class DaskExecutor(Executor):
             raise ExecutorError(
                 "the dask executor needs dask and distributed: pip install 'beyondadam[dask]'"
             ) from exc
+        _probe(scheduler, timeout)
         try:
             self.client = Client(scheduler, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
