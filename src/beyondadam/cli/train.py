@@ -268,7 +268,8 @@ def _describe(res) -> str:
             f"test acc {r.get('test_acc_mean', float('nan')):.4f} ({r['seeds']} seeds, "
             f"{r['diverged']} diverged)"
         )
-    lines.append(f"  tables: {Path(res.out_dir) / res.stem}_{{grid,summary}}.csv, _protocol.json")
+    stem = Path(res.out_dir) / res.stem
+    lines.append(f"  summary: {stem}_summary.csv (grid: _grid.csv, JSON: _protocol.json)")
     lines += [f"  figure: {p}" for p in res.plots]
     return "\n".join(lines)
 
