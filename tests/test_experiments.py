@@ -353,8 +353,9 @@ def test_protocol_selects_by_criterion_and_reruns_seeds(mnist, tmp_path):
     assert "full official" in row.test_note
     assert all(p.is_file() and p.stat().st_size > 1000 for p in res.plots)
     assert (
-        json.loads((tmp_path / "mnist-logreg_protocol.json").read_text())["task"] == "mnist-logreg"
+        json.loads((tmp_path / f"{res.stem}_protocol.json").read_text())["task"] == "mnist-logreg"
     )
+    assert res.stem.startswith("mnist-logreg-")
     # 8 grid + 2 x 2 new seeds (seed 0 reuses the grid run)
     assert len(load_results(tmp_path)) == 12
     again = run_protocol(
@@ -365,6 +366,7 @@ def test_protocol_selects_by_criterion_and_reruns_seeds(mnist, tmp_path):
     )  # fmt: skip
     assert len(load_results(tmp_path)) == 12
     pd.testing.assert_frame_equal(again.summary, res.summary)
+    assert again.tag == res.tag  # the same configuration names the same files
 
 
 def test_compute_protocol_returns_data_and_writes_only_the_store(mnist, tmp_path):

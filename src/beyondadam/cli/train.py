@@ -6,8 +6,10 @@ contract); torch and the experiments are imported only when a command runs.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +54,24 @@ eval_every_option = click.option(
 def _data_dir(data_dir: Path | None) -> str | None:
     # absolute before it is shipped to worker processes, whose working folder may differ
     return None if data_dir is None else str(data_dir.expanduser().resolve())
+
+
+@contextlib.contextmanager
+def _resumable(out: Path) -> Iterator[None]:
+    """SIGTERM/SIGINT: workers stopped, finished runs kept, a message how to resume, 128 + N."""
+    from beyondadam.experiments.interrupt import Interrupted, handle_signals
+
+    try:
+        with handle_signals():
+            yield
+    except Interrupted as exc:
+        click.echo(
+            f"Interrupted ({exc}): the finished runs are kept in {out / 'results.sqlite'} and the "
+            f"progress of unfinished ones in {out / 'checkpoints'}; run the same command again "
+            "to resume.",
+            err=True,
+        )
+        raise SystemExit(exc.exit_code) from None
 
 
 def _hparams(
@@ -122,10 +142,12 @@ def train_cmd(
         check_memory(steps * BYTES_PER_STEP, f"recording {steps:,} steps", "--steps")
     from beyondadam.experiments import RunConfig, load_dataset, make_executor, run_configs
     from beyondadam.experiments.runner import validate_config
+    from beyondadam.experiments.store import check_store
     from beyondadam.experiments.tasks import get_task
 
     data = _data_dir(data_dir)
-    with library_errors(out / "results.sqlite"):
+    with _resumable(out), library_errors(out / "results.sqlite"):
+        check_store(out)
         cfg = RunConfig.make(task, entry.key, hp, seed=seed, steps=steps, eval_every=eval_every)
         validate_config(cfg)
         load_dataset(get_task(task).dataset, data)
@@ -193,15 +215,17 @@ def sweep_cmd(
     b2_grid = None if beta2s is None else parse_floats(beta2s, "--beta2s")
     data = _data_dir(data_dir)
     from beyondadam.experiments import make_executor, run_protocol
+    from beyondadam.experiments.store import check_store
 
-    with library_errors():  # every task's grid and data checked before anything starts
+    with library_errors():  # the store, every task's grid and data checked before anything starts
+        check_store(out)
         for task in tasks:
             _check_protocol_inputs(task, names, lr_grid, b2_grid, seeds, steps, eval_every, data)
         ex = make_executor(
             executor, scheduler=scheduler, workers=workers, max_batch=max_batch, threads=threads
         )
     try:
-        with library_errors(out / "results.sqlite"):
+        with _resumable(out), library_errors(out / "results.sqlite"):
             for task in tasks:
                 res = run_protocol(
                     task, names, lrs=lr_grid, beta2s=b2_grid, seeds=seeds, steps=steps,
@@ -244,6 +268,8 @@ def _describe(res) -> str:
             f"test acc {r.get('test_acc_mean', float('nan')):.4f} ({r['seeds']} seeds, "
             f"{r['diverged']} diverged)"
         )
+    stem = Path(res.out_dir) / res.stem
+    lines.append(f"  summary: {stem}_summary.csv (grid: _grid.csv, JSON: _protocol.json)")
     lines += [f"  figure: {p}" for p in res.plots]
     return "\n".join(lines)
 

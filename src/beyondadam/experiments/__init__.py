@@ -26,9 +26,9 @@ executor into the store), :class:`ResultStore` (SQLite, CSV/Parquet export), :fu
 :func:`t_quantile` (the statistics shared with :mod:`beyondadam.reporting`).
 
 Layers, each importing only those before it: ``stats``, ``data``, ``models``, ``optimizers``,
-``tasks``; ``runs`` (the run types); ``stacked`` and ``batched`` (the batched engine), ``runner``
-(the plain loop and :func:`train_many`); ``executors``, ``store``; ``protocol`` (data);
-``plots``; ``outputs`` (files).
+``tasks``; ``runs`` (the run types); ``interrupt`` (SIGTERM/SIGINT), ``checkpoint``; ``stacked``
+and ``batched`` (the batched engine), ``runner`` (the plain loop and :func:`train_many`);
+``executors``, ``store``; ``protocol`` (data); ``plots``; ``outputs`` (files).
 """
 
 from __future__ import annotations

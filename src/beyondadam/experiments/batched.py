@@ -13,17 +13,25 @@ and hyperparameter runs here; the tests check whole batched runs against the pla
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from beyondadam.experiments.checkpoint import CHECKPOINT_EVERY, Checkpoint, unit_key
 from beyondadam.experiments.data import Dataset, epoch_batches
+from beyondadam.experiments.interrupt import Interrupted, deferred, pending
 from beyondadam.experiments.optimizers import as_kwargs, build_optimizer
 from beyondadam.experiments.runs import CHECK_EVERY, RunConfig, RunResult, data_seed
 from beyondadam.experiments.stacked import StackedModel, stackable
 from beyondadam.experiments.tasks import Task, get_task
 
-__all__ = ["group_key", "supports", "train_batched"]
+__all__ = ["Progress", "group_key", "supports", "train_batched"]
+
+#: ``progress(n, loss)``: ``n`` more run-iterations done; ``loss`` the last minibatch loss of a
+#: single run (a 0-d tensor), or ``None``.
+Progress = Callable[[int, "torch.Tensor | None"], None]
 
 
 def _architecture(task: Task) -> torch.nn.Module:
@@ -77,6 +85,21 @@ class _BatchedOptim:
             if sched is not None:
                 sched.step()
 
+    def state_dict(self) -> dict:
+        """The optimizers' and schedulers' states (for a checkpoint)."""
+        return {
+            "optimizers": [opt.state_dict() for opt in self.opts],
+            "schedulers": [None if s is None else s.state_dict() for s in self.scheds],
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore :meth:`state_dict`'s output (same configurations)."""
+        for opt, saved in zip(self.opts, state["optimizers"], strict=True):
+            opt.load_state_dict(saved)
+        for sched, saved in zip(self.scheds, state["schedulers"], strict=True):
+            if sched is not None:
+                sched.load_state_dict(saved)
+
     def retire(self, c: int) -> None:
         """Zero a diverged configuration's row and state, keeping NaNs out of the arithmetic."""
         for opt in self.opts:
@@ -118,8 +141,19 @@ def _evaluate(
     return (loss / n).tolist(), (correct.double() / n).tolist()
 
 
-def train_batched(cfgs: list[RunConfig], data: Dataset) -> list[RunResult]:
-    """Train ``cfgs`` (same task, steps, eval cadence and batch size) as one batched model."""
+def train_batched(
+    cfgs: list[RunConfig],
+    data: Dataset,
+    progress: Progress | None = None,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = CHECKPOINT_EVERY,
+) -> list[RunResult]:
+    """Train ``cfgs`` (same task, steps, eval cadence and batch size) as one batched model.
+
+    ``progress(len(cfgs), loss)`` is called after every iteration (``loss``: the minibatch loss
+    when ``cfgs`` is one configuration, else ``None``). ``checkpoint``, ``checkpoint_every``: as
+    for the plain loop (:func:`beyondadam.experiments.train`), for the whole group.
+    """
     if len({group_key(c) for c in cfgs}) != 1:
         raise ValueError("cfgs must be non-empty and share task, steps, eval_every, batch_size")
     task = get_task(cfgs[0].task)
@@ -140,33 +174,71 @@ def train_batched(cfgs: list[RunConfig], data: Dataset) -> list[RunResult]:
     alive = torch.ones(C, dtype=torch.bool)
     diverged: list[int | None] = [None] * C
     tests: list[tuple[int, list[float], list[float]]] = []
-    checked = 0
-    for step in range(1, steps + 1):
-        j = (step - 1) % nb
-        if j == 0:
-            epochs = [epoch_batches(N, B, g) for g in gens]
-        if shared:
-            idx = epochs[0][j]
-        else:
-            idx = torch.stack([e[j] for e in epochs])[gidx]  # (C, B)
-        x = task.preprocess(data.x_train[idx])
-        y = data.y_train[idx]
-        per, grads = net.loss_and_grads(params, x, y)
-        opt.step(grads, alive)
-        losses[step - 1] = per
-        if step % CHECK_EVERY == 0 or step % eval_every == 0 or step == steps:
-            bad = ~torch.isfinite(losses[checked:step])
-            for c in (bad.any(0) & alive).nonzero().flatten().tolist():
-                diverged[c] = checked + int(bad[:, c].nonzero()[0]) + 1
-                alive[c] = False
-                opt.retire(c)
-            checked = step
-            if not bool(alive.any()):
-                break
-            if step % eval_every == 0 or step == steps:
-                tl, ta = _evaluate(net, params, task, data)
-                tests.append((step, tl, ta))
-    wall = time.perf_counter() - t0
+    checked, start, before = 0, 0, 0.0
+    path = None if checkpoint is None else Path(checkpoint)
+    ck = None if path is None else Checkpoint.load(path, cfgs)
+    if ck is not None:
+        s = ck.state
+        for p, saved in zip(params, s["params"], strict=True):
+            p.copy_(saved)
+        opt.load_state_dict(s["optimizer"])
+        for g, state in zip(gens, s["epoch_rngs"], strict=True):
+            g.set_state(state)
+        start, checked, before, tests = ck.step, s["checked"], s["elapsed"], s["tests"]
+        losses[:start] = s["losses"]
+        alive, diverged = s["alive"], s["diverged"]
+        if progress is not None:
+            progress(start * C, None)
+    epoch_rngs = [g.get_state() for g in gens]
+    if start % nb:  # resumed mid-epoch: draw the epoch's permutations again
+        epochs = [epoch_batches(N, B, g) for g in gens]
+
+    def save(step: int) -> None:
+        assert path is not None
+        state = dict(
+            params=[p.clone() for p in params], optimizer=opt.state_dict(),
+            # at an epoch's end the next epoch is drawn from the generators' current states
+            epoch_rngs=epoch_rngs if step % nb else [g.get_state() for g in gens],
+            checked=checked, elapsed=before + time.perf_counter() - t0, tests=tests,
+            losses=losses[:step].clone(), alive=alive.clone(), diverged=list(diverged),
+        )  # fmt: skip
+        Checkpoint(unit_key(cfgs), step, state).save(path)
+
+    with deferred():
+        for step in range(start + 1, steps + 1):
+            j = (step - 1) % nb
+            if j == 0:
+                epoch_rngs = [g.get_state() for g in gens]
+                epochs = [epoch_batches(N, B, g) for g in gens]
+            if shared:
+                idx = epochs[0][j]
+            else:
+                idx = torch.stack([e[j] for e in epochs])[gidx]  # (C, B)
+            x = task.preprocess(data.x_train[idx])
+            y = data.y_train[idx]
+            per, grads = net.loss_and_grads(params, x, y)
+            opt.step(grads, alive)
+            losses[step - 1] = per
+            if step % CHECK_EVERY == 0 or step % eval_every == 0 or step == steps:
+                bad = ~torch.isfinite(losses[checked:step])
+                for c in (bad.any(0) & alive).nonzero().flatten().tolist():
+                    diverged[c] = checked + int(bad[:, c].nonzero()[0]) + 1
+                    alive[c] = False
+                    opt.retire(c)
+                checked = step
+                if not bool(alive.any()):
+                    break
+                if step % eval_every == 0 or step == steps:
+                    tl, ta = _evaluate(net, params, task, data)
+                    tests.append((step, tl, ta))
+            if progress is not None:
+                progress(C, per[0] if C == 1 else None)
+            signum = pending()
+            if path is not None and step < steps and (signum or step % checkpoint_every == 0):
+                save(step)
+            if signum:
+                raise Interrupted(signum)
+    wall = before + time.perf_counter() - t0
     out = []
     for c, cfg in enumerate(cfgs):
         d = diverged[c]

@@ -1,9 +1,13 @@
 """The protocol with its files: :func:`run_protocol` runs it and writes its tables and figures.
 
 The layer on top of :mod:`~beyondadam.experiments.protocol` (data) and
-:mod:`~beyondadam.experiments.plots` (figures of that data): ``OUT/<task>_grid.csv``,
-``OUT/<task>_summary.csv``, ``OUT/<task>_protocol.json`` and, with ``plot``,
-``OUT/<task>_train_loss.png`` and ``.svg``.
+:mod:`~beyondadam.experiments.plots` (figures of that data): ``OUT/<stem>_grid.csv``,
+``OUT/<stem>_summary.csv``, ``OUT/<stem>_protocol.json`` and, with ``plot``,
+``OUT/<stem>_train_loss.png`` and ``.svg``, where ``<stem>`` is ``<task>-<tag>`` and the tag a
+hash of the protocol's configuration (:attr:`ProtocolResult.stem`). The store keeps the runs of
+every configuration swept into one folder, so the files are named by the configuration that
+produced them: another configuration writes files of its own and never replaces these (the
+configuration is spelled out in the JSON file).
 """
 
 from __future__ import annotations
@@ -24,14 +28,14 @@ def write_protocol_files(result: ProtocolResult, *, plot: bool = True) -> Protoc
 
     Returns ``result`` with :attr:`ProtocolResult.plots` set to the figures written.
     """
-    out, task = Path(result.out_dir), result.task
+    out, stem = Path(result.out_dir), result.stem
     out.mkdir(parents=True, exist_ok=True)
-    result.grid.to_csv(out / f"{task}_grid.csv", index=False)
-    result.summary.to_csv(out / f"{task}_summary.csv", index=False)
-    (out / f"{task}_protocol.json").write_text(json.dumps(result.to_json(), indent=2))
+    result.grid.to_csv(out / f"{stem}_grid.csv", index=False)
+    result.summary.to_csv(out / f"{stem}_summary.csv", index=False)
+    (out / f"{stem}_protocol.json").write_text(json.dumps(result.to_json(), indent=2))
     if plot:
         result.plots = [
-            plot_training_loss(result, out / f"{task}_train_loss.{e}") for e in ("png", "svg")
+            plot_training_loss(result, out / f"{stem}_train_loss.{e}") for e in ("png", "svg")
         ]
     return result
 

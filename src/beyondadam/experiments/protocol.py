@@ -11,6 +11,8 @@ and 95% band (:func:`~beyondadam.experiments.stats.mean_ci95`). It returns a
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -19,14 +21,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 from tqdm.auto import tqdm
 
+from beyondadam.experiments.checkpoint import CHECKPOINT_DIR, checkpoint_path
 from beyondadam.experiments.data import load_dataset
 from beyondadam.experiments.executors import Executor, make_executor, split_units
+from beyondadam.experiments.interrupt import handle_signals
 from beyondadam.experiments.optimizers import hparam_grid
 from beyondadam.experiments.runs import RunConfig, RunResult, validate_config
 from beyondadam.experiments.stats import mean_ci95
-from beyondadam.experiments.store import ResultStore
+from beyondadam.experiments.store import ResultStore, check_store
 from beyondadam.experiments.tasks import get_task
 
 __all__ = [
@@ -50,27 +55,40 @@ def run_configs(
     desc: str = "runs",
     last_frac: float = 0.1,
 ) -> dict[str, RunResult]:
-    """Run ``cfgs`` (skipping those already in the store of ``out_dir``); return all by key."""
+    """Run ``cfgs`` (skipping those already in the store of ``out_dir``); return all by key.
+
+    A progress bar counts iterations (with the loss and an ETA for a single run). SIGTERM and
+    SIGINT stop the workers and raise :class:`~beyondadam.experiments.interrupt.Interrupted`;
+    every run finished before is in the store, the unfinished units' checkpoints in
+    ``out_dir/checkpoints``, and calling again with the same arguments resumes.
+    """
     for c in cfgs:
         validate_config(c)
     own = executor is None
     ex = executor if executor is not None else make_executor("local")
     try:
-        with ResultStore(out_dir) as store:
+        with handle_signals(), ResultStore(out_dir) as store:
             done = store.finished_keys()
             unique = list({c.key: c for c in cfgs}.values())
             todo = [c for c in unique if c.key not in done]
             units = split_units(todo, ex.workers, ex.max_batch)
-            with tqdm(
-                total=len(unique), initial=len(unique) - len(todo), desc=desc, unit="run",
-                disable=quiet, dynamic_ncols=True,
-            ) as bar:  # fmt: skip
-                for results in ex.map_units(units, data_dir):
-                    for r in results:
-                        store.put(r, last_frac)
-                        if r.status == "diverged" and not quiet:
-                            bar.write(f"diverged at step {r.diverged_step}: {r.config.label()}")
-                    bar.update(len(results))
+            with _Bar(unique, done, desc, quiet) as bar:
+                results_iter = ex.map_units(
+                    units, data_dir, progress=bar.advance, checkpoint_dir=str(out_dir)
+                )
+                try:
+                    for results in results_iter:
+                        for r in results:
+                            store.put(r, last_frac)
+                            if r.status == "diverged" and not quiet:
+                                bar.write(f"diverged at step {r.diverged_step}: {r.config.label()}")
+                        unit = [r.config for r in results]
+                        checkpoint_path(out_dir, unit).unlink(missing_ok=True)  # now stored
+                        bar.runs_done(len(results))
+                finally:
+                    getattr(results_iter, "close", lambda: None)()  # stops the workers
+            with contextlib.suppress(OSError):
+                (Path(out_dir) / CHECKPOINT_DIR).rmdir()  # only if empty
             out = {}
             for c in unique:
                 r = store.get(c.key)
@@ -80,6 +98,47 @@ def run_configs(
     finally:
         if own:
             ex.close()
+
+
+class _Bar:
+    """The progress bar of :func:`run_configs`: iterations, runs done and a single run's loss."""
+
+    def __init__(self, cfgs: list[RunConfig], stored: set[str], desc: str, quiet: bool) -> None:
+        finished = [c for c in cfgs if c.key in stored]
+        self.total_runs, self.done = len(cfgs), len(finished)
+        self.single = len(cfgs) == 1
+        self.bar = tqdm(
+            total=sum(c.steps for c in cfgs), initial=sum(c.steps for c in finished), desc=desc,
+            unit="it", disable=quiet, dynamic_ncols=True, smoothing=0.05,
+        )  # fmt: skip
+        self.last_postfix = 0.0
+        self._postfix()
+
+    def _postfix(self, loss: float | None = None) -> None:
+        parts = {} if self.single else {"runs": f"{self.done}/{self.total_runs}"}
+        if loss is not None:
+            parts["loss"] = f"{loss:.4f}"
+        self.bar.set_postfix(parts, refresh=False)
+
+    def advance(self, n: int, loss: torch.Tensor | None = None) -> None:
+        self.bar.update(n)
+        now = time.monotonic()
+        if loss is not None and now - self.last_postfix > 0.5:
+            self.last_postfix = now
+            self._postfix(float(loss))
+
+    def runs_done(self, n: int) -> None:
+        self.done += n
+        self._postfix()
+
+    def write(self, text: str) -> None:
+        self.bar.write(text)
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
 
 
 @dataclass
@@ -98,6 +157,9 @@ class ProtocolResult:
         out_dir: where the result store (and the files of ``run_protocol``) live.
         select_last_frac: the selection criterion's window (fraction of the iterations).
         plots: the figures ``run_protocol`` wrote (empty until then).
+        config: the protocol's inputs that decide its results (task, optimizers, grids, seeds,
+            steps, evaluation cadence, batch size, selection window, grid seed); :attr:`tag`
+            is its hash, in the names of the files ``run_protocol`` writes.
 
     """
 
@@ -111,6 +173,18 @@ class ProtocolResult:
     out_dir: Path
     select_last_frac: float = 0.1
     plots: list[Path] = field(default_factory=list)
+    config: dict = field(default_factory=dict)
+
+    @property
+    def tag(self) -> str:
+        """8 hex digits identifying :attr:`config` (equal configurations, equal tags)."""
+        payload = json.dumps(self.config, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:8]
+
+    @property
+    def stem(self) -> str:
+        """``<task>-<tag>``: the start of the output files' names, one set per configuration."""
+        return f"{self.task}-{self.tag}"
 
     def train_curves(self, optimizer: str) -> np.ndarray:
         """Training-loss curves ``(seeds, steps)`` of ``optimizer``'s finished seed runs."""
@@ -124,6 +198,8 @@ class ProtocolResult:
             "test_note": self.test_note,
             "wall_time": self.wall_time,
             "select_last_frac": self.select_last_frac,
+            "config": self.config,
+            "tag": self.tag,
             "selected": {k: v.to_dict() for k, v in self.selected.items()},
             "summary": json.loads(self.summary.to_json(orient="records")),
         }
@@ -192,6 +268,7 @@ def compute_protocol(
             )
     for c in grid_cfgs:
         validate_config(c)
+    check_store(out_dir)  # a foreign or corrupt store fails here, before training
     data = load_dataset(spec.dataset, data_dir)  # missing/corrupt files fail here, before training
     if isinstance(executor, str):
         ex = make_executor(
@@ -240,6 +317,19 @@ def compute_protocol(
         wall_time=time.perf_counter() - t0,
         out_dir=Path(out_dir),
         select_last_frac=select_last_frac,
+        config={
+            "task": task,
+            "optimizers": list(optimizers),
+            "lrs": list(lrs),
+            "beta2s": list(beta2s),
+            "beta1": beta1,
+            "seeds": seeds,
+            "grid_seed": grid_seed,
+            "steps": grid_cfgs[0].steps,
+            "eval_every": grid_cfgs[0].eval_every,
+            "batch_size": grid_cfgs[0].batch_size,
+            "select_last_frac": select_last_frac,
+        },
     )
 
 

@@ -9,12 +9,15 @@ supports (:mod:`beyondadam.experiments.batched`) there, grouped, and the rest th
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
-from beyondadam.experiments.batched import group_key, supports, train_batched
+from beyondadam.experiments.batched import Progress, group_key, supports, train_batched
+from beyondadam.experiments.checkpoint import CHECKPOINT_EVERY, Checkpoint, checkpoint_path
 from beyondadam.experiments.data import Dataset, epoch_batches, load_dataset
+from beyondadam.experiments.interrupt import Interrupted, deferred, pending
 from beyondadam.experiments.optimizers import build_optimizer
 from beyondadam.experiments.runs import (
     CHECK_EVERY,
@@ -25,7 +28,15 @@ from beyondadam.experiments.runs import (
 )
 from beyondadam.experiments.tasks import Task, get_task
 
-__all__ = ["RunConfig", "RunResult", "data_seed", "train", "train_many", "validate_config"]
+__all__ = [
+    "Progress",
+    "RunConfig",
+    "RunResult",
+    "data_seed",
+    "train",
+    "train_many",
+    "validate_config",
+]
 
 
 @torch.no_grad()
@@ -46,8 +57,24 @@ def evaluate(
     return total / n, correct / n
 
 
-def train(cfg: RunConfig, data: Dataset | None = None, data_dir: str | None = None) -> RunResult:
-    """Train one configuration with the real ``beyondadam.optim`` class (the reference loop)."""
+def train(
+    cfg: RunConfig,
+    data: Dataset | None = None,
+    data_dir: str | None = None,
+    *,
+    progress: Progress | None = None,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = CHECKPOINT_EVERY,
+) -> RunResult:
+    """Train one configuration with the real ``beyondadam.optim`` class (the reference loop).
+
+    ``progress(n, loss)`` is called after every iteration (``n = 1``, ``loss`` its minibatch
+    loss). With ``checkpoint`` (a file path) the run resumes from that checkpoint if it holds one
+    of ``cfg``, and writes one every ``checkpoint_every`` iterations and when SIGTERM or SIGINT
+    arrives inside :func:`~beyondadam.experiments.interrupt.handle_signals` (then it raises
+    :class:`~beyondadam.experiments.interrupt.Interrupted`); a resumed run's curves are
+    bit-identical to an uninterrupted one's. The caller removes the file once the result is kept.
+    """
     task = get_task(cfg.task)
     data = data if data is not None else load_dataset(task.dataset, data_dir)
     t0 = time.perf_counter()
@@ -58,13 +85,52 @@ def train(cfg: RunConfig, data: Dataset | None = None, data_dir: str | None = No
     sched = task.scheduler(opt)
     gen = torch.Generator().manual_seed(data_seed(cfg.seed))
     x_train, y_train = data.x_train, data.y_train
+    n_batches = len(y_train) // cfg.batch_size
     losses = torch.empty(cfg.steps)
     test_steps: list[int] = []
     test_loss: list[float] = []
     test_acc: list[float] = []
-    step, checked, diverged = 0, 0, None
-    while step < cfg.steps and diverged is None:
-        for idx in epoch_batches(len(y_train), cfg.batch_size, gen):
+    step, checked, diverged, before = 0, 0, None, 0.0
+    path = None if checkpoint is None else Path(checkpoint)
+    ck = None if path is None else Checkpoint.load(path, [cfg])
+    if ck is not None:
+        s = ck.state
+        model.load_state_dict(s["model"])
+        opt.load_state_dict(s["optimizer"])
+        if sched is not None:
+            sched.load_state_dict(s["scheduler"])
+        torch.set_rng_state(s["torch_rng"])
+        gen.set_state(s["epoch_rng"])
+        step, checked, before = ck.step, s["checked"], s["elapsed"]
+        losses[:step] = s["losses"]
+        test_steps, test_loss, test_acc = s["test_steps"], s["test_loss"], s["test_acc"]
+        if progress is not None:
+            progress(step, None)
+    epoch_rng = gen.get_state()
+    # a resumed run draws its current epoch's permutation again, from the saved generator state
+    batches = epoch_batches(len(y_train), cfg.batch_size, gen) if step % n_batches else None
+
+    def save() -> None:
+        assert path is not None
+        # at an epoch's end the next epoch is drawn from the generator's current state
+        start = epoch_rng if step % n_batches else gen.get_state()
+        state = dict(
+            checked=checked, model=model.state_dict(), optimizer=opt.state_dict(),
+            scheduler=None if sched is None else sched.state_dict(),
+            torch_rng=torch.get_rng_state(), epoch_rng=start, losses=losses[:step].clone(),
+            test_steps=test_steps, test_loss=test_loss, test_acc=test_acc,
+            elapsed=before + time.perf_counter() - t0,
+        )  # fmt: skip
+        Checkpoint(cfg.key, step, state).save(path)
+
+    with deferred():
+        while step < cfg.steps and diverged is None:
+            j = step % n_batches
+            if j == 0:
+                epoch_rng = gen.get_state()
+                batches = epoch_batches(len(y_train), cfg.batch_size, gen)
+            assert batches is not None
+            idx = batches[j]
             xb = task.preprocess(x_train[idx])
             yb = y_train[idx]
             opt.zero_grad(set_to_none=True)
@@ -86,8 +152,13 @@ def train(cfg: RunConfig, data: Dataset | None = None, data_dir: str | None = No
                     test_steps.append(step)
                     test_loss.append(tl)
                     test_acc.append(ta)
-            if step >= cfg.steps:
-                break
+            if progress is not None:
+                progress(1, losses[step - 1])
+            signum = pending()
+            if path is not None and step < cfg.steps and (signum or step % checkpoint_every == 0):
+                save()
+            if signum:
+                raise Interrupted(signum)
     n_logged = step if diverged is None else diverged - 1
     return RunResult(
         config=cfg,
@@ -96,7 +167,7 @@ def train(cfg: RunConfig, data: Dataset | None = None, data_dir: str | None = No
         test_steps=np.asarray(test_steps, dtype=np.int64),
         test_loss=np.asarray(test_loss, dtype=np.float64),
         test_acc=np.asarray(test_acc, dtype=np.float64),
-        wall_time=time.perf_counter() - t0,
+        wall_time=before + time.perf_counter() - t0,
         test_note=data.test_note,
         engine="plain",
         diverged_step=diverged,
@@ -104,9 +175,20 @@ def train(cfg: RunConfig, data: Dataset | None = None, data_dir: str | None = No
 
 
 def train_many(
-    cfgs: list[RunConfig], data_dir: str | None = None, *, batched: bool = True
+    cfgs: list[RunConfig],
+    data_dir: str | None = None,
+    *,
+    batched: bool = True,
+    progress: Progress | None = None,
+    checkpoint_dir: str | Path | None = None,
 ) -> list[RunResult]:
-    """Train several configurations; those the batched engine supports run as one batched model."""
+    """Train several configurations; those the batched engine supports run as one batched model.
+
+    ``progress(n, loss)``: called as iterations finish (``n`` run-iterations, ``loss`` the
+    minibatch loss of a single run, else ``None``). With ``checkpoint_dir`` (an output folder)
+    each run or batched group checkpoints there and resumes (:func:`train`,
+    :func:`~beyondadam.experiments.batched.train_batched`).
+    """
     results: dict[str, RunResult] = {}
     groups: dict[tuple[str, int, int, int], list[RunConfig]] = {}
     for cfg in cfgs:
@@ -114,9 +196,11 @@ def train_many(
             groups.setdefault(group_key(cfg), []).append(cfg)
         else:
             data = load_dataset(get_task(cfg.task).dataset, data_dir)
-            results[cfg.key] = train(cfg, data)
+            ck = None if checkpoint_dir is None else checkpoint_path(checkpoint_dir, cfg)
+            results[cfg.key] = train(cfg, data, progress=progress, checkpoint=ck)
     for group in groups.values():
         data = load_dataset(get_task(group[0].task).dataset, data_dir)
-        for res in train_batched(group, data):
+        ck = None if checkpoint_dir is None else checkpoint_path(checkpoint_dir, group)
+        for res in train_batched(group, data, progress=progress, checkpoint=ck):
             results[res.config.key] = res
     return [results[c.key] for c in cfgs]

@@ -4,6 +4,14 @@ One row per configuration (keyed by :attr:`RunConfig.key`) with its status and f
 its curves as float arrays. A result is written in one transaction, so a process killed at any
 moment leaves every result either fully present or absent; a rerun skips finished keys. Only the
 driver process writes.
+
+The file records what it is: SQLite's ``application_id`` marks a beyondadam store and
+``user_version`` its schema version (:data:`SCHEMA_VERSION`). A store is checked when it is opened
+(:func:`check_store` checks without creating anything, for callers that want to refuse before any
+work): a file that is not a database, a database of another program or a store of another schema
+version raises :class:`StoreError`, one line naming the file and what to do, never an SQL error
+after training. Stores written before the version was recorded have the same tables and are
+stamped when opened.
 """
 
 from __future__ import annotations
@@ -18,9 +26,21 @@ import pandas as pd
 
 from beyondadam.experiments.runs import RunConfig, RunResult
 
-__all__ = ["DB_NAME", "ResultStore", "load_curves", "load_results"]
+__all__ = [
+    "DB_NAME",
+    "SCHEMA_VERSION",
+    "ResultStore",
+    "StoreError",
+    "check_store",
+    "load_curves",
+    "load_results",
+]
 
 DB_NAME = "results.sqlite"
+#: the schema version this code reads and writes (SQLite ``user_version``).
+SCHEMA_VERSION = 1
+#: SQLite ``application_id`` of a beyondadam store ("bAdA").
+APPLICATION_ID = 0x62416441
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -51,6 +71,76 @@ CREATE TABLE IF NOT EXISTS curves (
 );
 """
 _CURVES = ("train_loss", "test_steps", "test_loss", "test_acc")
+_TABLES = {
+    "runs": (
+        "key", "task", "optimizer", "hparams", "seed", "steps", "eval_every", "batch_size",
+        "status", "diverged_step", "final_train_loss", "final_test_loss", "final_test_acc",
+        "wall_time", "test_note", "engine", "finished_at",
+    ),
+    "curves": ("key", "name", "data", "dtype"),
+}  # fmt: skip
+_WHAT_TO_DO = "use another --out (out_dir) or move the file away"
+
+
+class StoreError(RuntimeError):
+    """A result store that cannot be used (not a database, another schema or version)."""
+
+
+def _state(conn: sqlite3.Connection, path: Path) -> str:
+    """What the database is: ``"ours"``, ``"empty"`` or ``"unstamped"``; else :class:`StoreError`.
+
+    ``"unstamped"``: this schema, written before the version was recorded.
+    """
+    try:
+        app = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {
+            name: tuple(
+                c[0] for c in conn.execute("SELECT name FROM pragma_table_info(?)", (name,))
+            )
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"{path} is not a result store: not an SQLite database ({exc}); {_WHAT_TO_DO}"
+        ) from None
+    if app == APPLICATION_ID:
+        if version != SCHEMA_VERSION:
+            newer = "a newer" if version > SCHEMA_VERSION else "an older"
+            raise StoreError(
+                f"{path} is a result store of schema version {version} (written by {newer} "
+                f"beyondadam); this version reads version {SCHEMA_VERSION}; {_WHAT_TO_DO}"
+            )
+        return "ours"
+    if app == 0 and not tables:
+        return "empty"
+    if app == 0 and version == 0 and tables == _TABLES:
+        return "unstamped"
+    names = ", ".join(sorted(tables)) or "none"
+    raise StoreError(
+        f"{path} is an SQLite database of another program or schema (tables: {names}), not a "
+        f"beyondadam result store; {_WHAT_TO_DO}"
+    )
+
+
+def check_store(out_dir: str | Path) -> None:
+    """Raise :class:`StoreError` if ``out_dir``'s store exists and cannot be used; create nothing.
+
+    Call it before any work: :class:`ResultStore` checks the same when it opens the store.
+    """
+    path = Path(out_dir) / DB_NAME
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise StoreError(f"{path} is not a file; {_WHAT_TO_DO}")
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=60)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path} cannot be opened ({exc}); {_WHAT_TO_DO}") from None
+    try:
+        _state(conn, path)
+    finally:
+        conn.close()
 
 
 def _last(a: np.ndarray) -> float | None:
@@ -64,11 +154,24 @@ class ResultStore:
         self.out_dir = Path(out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.out_dir / DB_NAME
+        check_store(self.out_dir)
         self.conn = sqlite3.connect(self.path, timeout=60)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
-        with self.conn:
-            self.conn.executescript(_SCHEMA)
+        try:
+            # the check and the stamp in one write transaction: two processes opening a new
+            # store at once both see a consistent state
+            self.conn.execute("BEGIN IMMEDIATE")
+            state = _state(self.conn, self.path)
+            if state != "ours":
+                for statement in _SCHEMA.split(";"):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self.conn.commit()
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+        except BaseException:
+            self.conn.close()
+            raise
 
     def __enter__(self) -> ResultStore:
         return self
