@@ -98,3 +98,15 @@ def test_clipping_keeps_the_coverage_of_a_positive_mean():
         covered_plain += plain.lo <= true_mean <= plain.hi
         covered_clipped += clipped.lo <= true_mean <= clipped.hi
     assert covered_plain == covered_clipped
+
+
+def test_experiments_band_is_clipped_to_the_range_of_the_quantity():
+    from beyondadam.experiments.stats import mean_ci95
+
+    losses = np.array([0.01, 0.5])  # two seeds: the raw t-band reaches far below zero
+    mean, lo, hi = mean_ci95(losses)
+    assert lo < 0
+    mean_c, lo_c, hi_c = mean_ci95(losses, bounds=(0.0, np.inf))
+    assert (mean_c, lo_c, hi_c) == (mean, 0.0, hi)
+    _, lo_a, hi_a = mean_ci95(np.array([0.9, 0.999]), bounds=(0.0, 1.0))
+    assert hi_a == 1.0 and 0.0 <= lo_a < 0.9

@@ -254,6 +254,11 @@ def _check_protocol_inputs(task, optimizers, lrs, beta2s, seeds, steps, eval_eve
     load_dataset(spec.dataset, data_dir)
 
 
+def _beta2(value: float) -> str:
+    """`` beta2=...`` for optimizers that have one; nothing for those that don't (NaN)."""
+    return "" if value != value else f" beta2={value:g}"
+
+
 def _describe(res) -> str:
     lines = [f"== {res.task} ({res.test_note}); {res.wall_time:.1f} s"]
     for _, r in res.summary.iterrows():
@@ -261,7 +266,7 @@ def _describe(res) -> str:
             lines.append(f"  {r['optimizer']}: {r.get('status')}")
             continue
         lines.append(
-            f"  {r['optimizer']:8s} lr={r['lr']:g} beta2={r['beta2']:g}: final train loss "
+            f"  {r['optimizer']:8s} lr={r['lr']:g}{_beta2(r['beta2'])}: final train loss "
             f"{r['final_train_loss_mean']:.4f} [{r['final_train_loss_lo']:.4f}, "
             f"{r['final_train_loss_hi']:.4f}], "
             f"test loss {r.get('test_loss_mean', float('nan')):.4f}, "

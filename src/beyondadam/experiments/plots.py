@@ -42,7 +42,7 @@ def plot_training_loss(
         curves = result.train_curves(opt)
         if curves.size == 0:
             continue
-        mean, lo, hi = mean_ci95(smooth(curves, window), axis=0)
+        mean, lo, hi = mean_ci95(smooth(curves, window), axis=0, bounds=(0.0, np.inf))
         x = np.arange(1, curves.shape[1] + 1)
         hp = result.selected[opt].hp
         label = (

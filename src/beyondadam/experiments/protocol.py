@@ -44,6 +44,9 @@ __all__ = [
 
 DEFAULT_OPTIMIZERS = ("adam", "amsgrad")
 
+#: the range of a loss, to which its confidence bands are clipped.
+LOSS = (0.0, float("inf"))
+
 
 def run_configs(
     cfgs: Sequence[RunConfig],
@@ -351,13 +354,13 @@ def _summary(runs, selected, optimizers, last_frac, test_note) -> pd.DataFrame:
             "diverged": len(rs) - len(ok),
             "status": "ok",
         }
-        for name, vals in (
-            ("final_train_loss", [r.final_train_loss(last_frac) for r in ok]),
-            ("test_loss", [r.test_loss[-1] for r in ok if len(r.test_loss)]),
-            ("test_acc", [r.test_acc[-1] for r in ok if len(r.test_acc)]),
+        for name, vals, bounds in (
+            ("final_train_loss", [r.final_train_loss(last_frac) for r in ok], LOSS),
+            ("test_loss", [r.test_loss[-1] for r in ok if len(r.test_loss)], LOSS),
+            ("test_acc", [r.test_acc[-1] for r in ok if len(r.test_acc)], (0.0, 1.0)),
         ):
             if vals:
-                m, lo, hi = mean_ci95(np.asarray(vals))
+                m, lo, hi = mean_ci95(np.asarray(vals), bounds=bounds)
                 row |= {f"{name}_mean": float(m), f"{name}_lo": float(lo), f"{name}_hi": float(hi)}
         row["test_note"] = test_note
         rows.append(row)

@@ -55,10 +55,15 @@ def t_quantile(p: float, df: float) -> float:
     return 0.5 * (lo + hi)
 
 
-def mean_ci95(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def mean_ci95(
+    values: np.ndarray, axis: int = 0, bounds: tuple[float, float] = (-math.inf, math.inf)
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean and Student-t 95% confidence band (low, high) of ``values`` along ``axis``.
 
-    With a single value the band collapses to the mean.
+    With a single value the band collapses to the mean. ``bounds`` is the range the quantity
+    can take (``(0, inf)`` for a loss, ``(0, 1)`` for an accuracy): the band is clipped to it,
+    which keeps its coverage (the true mean lies in the range) while a band of a positive loss
+    never reaches below zero with few seeds.
     """
     v = np.asarray(values, dtype=np.float64)
     n = v.shape[axis]
@@ -66,4 +71,5 @@ def mean_ci95(values: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray
     if n < 2:
         return mean, mean, mean
     half = t_quantile(0.975, n - 1) * v.std(axis=axis, ddof=1) / math.sqrt(n)
-    return mean, mean - half, mean + half
+    low, high = bounds
+    return mean, np.clip(mean - half, low, high), np.clip(mean + half, low, high)
