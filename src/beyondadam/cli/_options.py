@@ -246,3 +246,19 @@ def steps_option(help: str, default: int | None = None) -> Decorator:
         "--steps", type=click.IntRange(min=1), default=default,
         show_default=default is not None, help=help,
     )  # fmt: skip
+
+
+@contextlib.contextmanager
+def resumable(kept: str) -> Iterator[None]:
+    """SIGTERM/SIGINT: workers stopped, what finished kept, a message how to resume, 128 + N.
+
+    ``kept`` says where the finished work is (e.g. "the finished runs are kept in OUT/...").
+    """
+    from beyondadam.experiments.interrupt import Interrupted, handle_signals
+
+    try:
+        with handle_signals():
+            yield
+    except Interrupted as exc:
+        click.echo(f"Interrupted ({exc}): {kept}; run the same command again to resume.", err=True)
+        raise SystemExit(exc.exit_code) from None

@@ -21,6 +21,7 @@ from beyondadam.cli._options import (
     library_errors,
     pick,
     quiet_option,
+    resumable,
 )
 
 __all__ = ["COMMANDS", "report", "reproduce"]
@@ -69,7 +70,8 @@ def reproduce(
         fail("--profile", str(exc.args[0]))
     stages = [pick(s, [st.id for st in STAGES], "--only") for s in only]
     t0 = time.perf_counter()
-    with library_errors():
+    kept = f"the finished stages and runs are kept in {out}"
+    with resumable(kept), library_errors():
         try:
             result = run_reproduce(
                 profile, out, data_dir=data_dir, executor=executor, scheduler=scheduler,

@@ -6,10 +6,8 @@ contract); torch and the experiments are imported only when a command runs.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +26,7 @@ from beyondadam.cli._options import (
     parse_floats,
     parse_json_object,
     quiet_option,
+    resumable,
     seed_option,
     steps_option,
     task_choice,
@@ -56,22 +55,11 @@ def _data_dir(data_dir: Path | None) -> str | None:
     return None if data_dir is None else str(data_dir.expanduser().resolve())
 
 
-@contextlib.contextmanager
-def _resumable(out: Path) -> Iterator[None]:
-    """SIGTERM/SIGINT: workers stopped, finished runs kept, a message how to resume, 128 + N."""
-    from beyondadam.experiments.interrupt import Interrupted, handle_signals
-
-    try:
-        with handle_signals():
-            yield
-    except Interrupted as exc:
-        click.echo(
-            f"Interrupted ({exc}): the finished runs are kept in {out / 'results.sqlite'} and the "
-            f"progress of unfinished ones in {out / 'checkpoints'}; run the same command again "
-            "to resume.",
-            err=True,
-        )
-        raise SystemExit(exc.exit_code) from None
+def _kept(out: Path) -> str:
+    return (
+        f"the finished runs are kept in {out / 'results.sqlite'} and the progress of "
+        f"unfinished ones in {out / 'checkpoints'}"
+    )
 
 
 def _hparams(
@@ -146,7 +134,7 @@ def train_cmd(
     from beyondadam.experiments.tasks import get_task
 
     data = _data_dir(data_dir)
-    with _resumable(out), library_errors(out / "results.sqlite"):
+    with resumable(_kept(out)), library_errors(out / "results.sqlite"):
         check_store(out)
         cfg = RunConfig.make(task, entry.key, hp, seed=seed, steps=steps, eval_every=eval_every)
         validate_config(cfg)
@@ -225,7 +213,7 @@ def sweep_cmd(
             executor, scheduler=scheduler, workers=workers, max_batch=max_batch, threads=threads
         )
     try:
-        with _resumable(out), library_errors(out / "results.sqlite"):
+        with resumable(_kept(out)), library_errors(out / "results.sqlite"):
             for task in tasks:
                 res = run_protocol(
                     task, names, lrs=lr_grid, beta2s=b2_grid, seeds=seeds, steps=steps,
