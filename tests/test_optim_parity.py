@@ -123,3 +123,21 @@ def test_non_contiguous_parameters_and_gradients_give_the_reference_step(entry, 
         outs.append([p.detach().clone() for p in params])
     for a, b in zip(*outs, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("path", ["single", "foreach", "fused"])
+def test_amsgrad_pytorch_flavor_is_torch_adam_amsgrad_bit_for_bit_on_the_same_path(path):
+    """What the README promises: the same path gives the same bits (float32, 40 steps)."""
+    entry = CATALOG["amsgrad"]
+    kw = {"lr": 0.01, "betas": (0.9, 0.99), "eps": 1e-8, "weight_decay": 0.01}
+    switch = {"single": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
+    problem = Problem.random(np.random.default_rng(5), 40)
+    a = run_ours(entry, {**kw, "flavor": "pytorch"}, problem, torch.float32, path, False)
+    params = [torch.tensor(x, dtype=torch.float32).requires_grad_() for x in problem.x0]
+    opt = torch.optim.Adam(params, **kw, amsgrad=True, **switch[path])
+    for gs, xs in zip(problem.grads, a, strict=True):
+        for p, g in zip(params, gs, strict=True):
+            p.grad = torch.tensor(g, dtype=torch.float32)
+        opt.step()
+        for p, x in zip(params, xs, strict=True):
+            np.testing.assert_array_equal(p.detach().double().numpy(), x)
