@@ -24,8 +24,10 @@ The script only uses the public optimizers, so it also times an older tree
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import platform
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,7 +144,72 @@ def sgd_rows() -> list[Row]:
     ]
 
 
-TABLES = {"adam": adam_rows, "constraints": constraint_rows, "sgd": sgd_rows}
+def _peer(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def descendants_rows() -> list[Row]:
+    """The nine descendants against torch's fused Adam, and the authors' packages against ours.
+
+    ``arrays``: parameter, gradient and state tensors (2 for Adam's m and v; 3 with a maximum).
+    A peer row's ratio is the peer's time over ours (above 1: ours is faster).
+    """
+    T = torch.optim
+    fused, fused_ams = "torch Adam fused", "torch Adam(amsgrad) fused"
+    rows = [
+        Row(fused, lambda p: T.Adam(p, lr=1e-3, fused=True), 4),
+        Row(fused_ams, lambda p: T.Adam(p, lr=1e-3, amsgrad=True, fused=True), 5),
+    ]
+    ours = [
+        ("RAdam", 4, bo.RAdam),
+        ("NosAdam", 4, bo.NosAdam),
+        ("AdamX", 5, lambda p: bo.AdamX(p, beta1_decay=0.999)),
+        ("Padam", 5, bo.Padam),
+        ("ADOPT", 4, bo.ADOPT),
+        ("AdaBelief", 4, bo.AdaBelief),
+        ("AdaBound", 4, bo.AdaBound),
+        ("AMSBound", 5, bo.AMSBound),
+        ("Yogi", 4, bo.Yogi),
+    ]
+    for name, arrays, make in ours:
+        rows.append(Row(f"beyondadam {name}", make, arrays, fused if arrays == 4 else fused_ams))
+    rows.append(Row("torch.optim RAdam", lambda p: T.RAdam(p), 4, "beyondadam RAdam"))
+    if _peer("adopt"):
+        import adopt
+
+        rows.append(Row("torch-adopt ADOPT", lambda p: adopt.ADOPT(p), 4, "beyondadam ADOPT"))
+    if _peer("adabelief_pytorch"):
+        from adabelief_pytorch import AdaBelief
+
+        rows.append(
+            Row(
+                "adabelief-pytorch AdaBelief",
+                lambda p: AdaBelief(p, print_change_log=False),
+                4,
+                "beyondadam AdaBelief",
+            )
+        )
+    if _peer("adabound"):
+        import adabound
+
+        rows.append(Row("adabound AdaBound", adabound.AdaBound, 4, "beyondadam AdaBound"))
+        rows.append(
+            Row(
+                "adabound AMSBound",
+                lambda p: adabound.AdaBound(p, amsbound=True),
+                5,
+                "beyondadam AMSBound",
+            )
+        )
+    return rows
+
+
+TABLES = {
+    "adam": adam_rows,
+    "constraints": constraint_rows,
+    "sgd": sgd_rows,
+    "descendants": descendants_rows,
+}
 
 
 def run_table(
@@ -204,6 +271,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    # The authors' packages call torch APIs that now warn; keep the tables readable.
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     device = torch.device(args.device)
     n = args.tensors * args.numel
     tables = [t.strip() for t in args.tables.split(",") if t.strip()]
