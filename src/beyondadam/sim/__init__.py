@@ -31,7 +31,7 @@ Functions a report should call:
 
 from __future__ import annotations
 
-from beyondadam.sim.atlas import AtlasResult, SweepResult, atlas, beta_grid, theorem1_sweep
+from beyondadam.sim.atlas import AtlasResult, atlas, beta_grid
 from beyondadam.sim.engine import Config, Result, log_checkpoints, run_batch, warmup
 from beyondadam.sim.family import FamilyResult, FamilyRow, family
 from beyondadam.sim.figure1 import Figure1Result, figure1
@@ -46,6 +46,7 @@ from beyondadam.sim.problems import (
     periodic,
     theorem1,
 )
+from beyondadam.sim.sweep import SweepResult, theorem1_sweep
 from beyondadam.sim.theory import theorem1_horizon
 
 __all__ = [

@@ -139,7 +139,7 @@ class FamilyResult:
         """Optimizers x problems: ``verdict (exponent)`` for one setting."""
         frame = self.to_frame()
         frame = frame[frame["setting"] == setting]
-        cell = frame["verdict"] + " (" + frame["exponent"].map(lambda p: f"{p:.2f}") + ")"
+        cell = frame["verdict"] + " (" + frame["exponent"].map(_exponent_text) + ")"
         table = frame.assign(cell=cell).pivot(index="optimizer", columns="problem", values="cell")
         order = [n for n in dict.fromkeys(frame["optimizer"])]
         return table.reindex(index=order, columns=self.problems)
@@ -189,8 +189,7 @@ class FamilyResult:
                     continue
                 i, j = names.index(r.optimizer), self.problems.index(r.problem)
                 grid[i, j] = colours[r.verdict]
-                text = "-" if np.isnan(r.exponent) else f"{r.exponent:.2f}"
-                ax.text(j, i, text, ha="center", va="center", fontsize=7)
+                ax.text(j, i, _exponent_text(r.exponent), ha="center", va="center", fontsize=7)
             ax.imshow(grid, cmap=cmap, vmin=-0.5, vmax=3.5, aspect="auto")
             ax.set_xticks(range(len(self.problems)), self.problems, rotation=40, ha="right",
                           fontsize=7)  # fmt: skip
@@ -202,12 +201,14 @@ class FamilyResult:
 
         handles = [Patch(color=cmap(colours[v]), label=str(v)) for v in colours]
         handles.append(Patch(color=cmap(3), label="not applicable"))
-        fig.legend(handles=handles, loc="upper center", ncol=4, fontsize=8, frameon=False)
-        title = f"Regret exponent and verdict, T = {self.horizon:,}, lr_t = lr / sqrt(t)"
+        fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=8, frameon=False)
+        title = (
+            f"Regret exponent (in each cell) and verdict, T = {self.horizon:,}, lr_t = lr/sqrt(t)"
+        )
         if self.missing:
             title += f"\n{NO_RULE}: {', '.join(self.missing)}"
-        fig.suptitle(title, fontsize=9, y=1.0 + 0.02 * bool(self.missing))
-        fig.tight_layout(rect=(0, 0, 1, 0.96))
+        fig.suptitle(title, fontsize=10)
+        fig.tight_layout(rect=(0, 0.03, 1, 1))
         return fig
 
     def _has(self, setting: str) -> bool:
@@ -223,6 +224,13 @@ class FamilyResult:
         paths.append(write_table(self.to_frame(), outdir, "family", data_format))
         paths.append(write_markdown(self.markdown(), outdir, "family"))
         return paths
+
+
+def _exponent_text(p: float) -> str:
+    """Two decimals, no ``-0.00``; ``-`` where no exponent could be fitted."""
+    if np.isnan(p):
+        return "-"
+    return f"{0.0 if abs(p) < 0.005 else p:.2f}"
 
 
 def _settings(entry: catalog.Entry, lr: float) -> dict[str, dict[str, Any]]:
