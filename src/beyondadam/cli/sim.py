@@ -282,7 +282,7 @@ def theorem1_sweep_cmd(c_values, beta1, beta2, horizon, out_dir, force, lr, eps,
     help="Horizon T (the paper's 5M).",
 )  # fmt: skip
 @click.option(
-    "--seeds", type=click.IntRange(min=1), default=5, show_default=True,
+    "--seeds", type=click.IntRange(min=1), default=3, show_default=True,
     help="Seeds of each stochastic problem.",
 )  # fmt: skip
 @click.option(

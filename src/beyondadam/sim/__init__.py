@@ -17,7 +17,7 @@ Functions a report should call:
 - :func:`atlas` ``(problem, optimizers, grid=64, horizon=10**6) -> AtlasResult``: final x_T,
   R_T / T, regret exponent and verdict over a (beta1, beta2) grid, for any catalog optimizer
   with betas; ``.write(outdir)``.
-- :func:`family` ``(optimizers=None, horizon=5_000_000, seeds=5, lr=0.5) -> FamilyResult``: every
+- :func:`family` ``(optimizers=None, horizon=5_000_000, seeds=3, lr=0.5) -> FamilyResult``: every
   catalog optimizer with a simulator rule on every counterexample, with its defaults and the
   paper's betas, at lr and at its own lr; per run x_T, R_T / T, the regret exponent and the
   verdict of :mod:`beyondadam.sim.rates`; ``.to_frame()``, ``.verdict_table(setting)``,

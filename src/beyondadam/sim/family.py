@@ -279,7 +279,7 @@ def family(
     horizon: int = 5_000_000,
     *,
     problems: Sequence[Problem] | None = None,
-    seeds: int = 5,
+    seeds: int = 3,
     lr: float = PAPER_LR,
     checkpoints: int = CHECKPOINTS,
     progress: bool = False,
