@@ -42,16 +42,10 @@ BYTES_PER_CHECKPOINT = 48
 _problem = click.Choice(PROBLEM_NAMES, case_sensitive=False)
 
 
-def _common(default_out: str) -> object:
+def _outputs(default_out: str) -> object:
+    """--out, --force, --data-format, --formats and --quiet: every simulator command's outputs."""
     return compose(
         out_option(default_out, "Output folder (refused if it holds files, unless --force).", True),
-        click.option(
-            "--lr", type=float, default=0.5, show_default=True,
-            help="Base step size (lr_t = lr/sqrt(t) unless --constant-lr).",
-        ),
-        click.option("--eps", type=float, default=1e-8, show_default=True),
-        click.option("--constant-lr", is_flag=True, help="Use a constant step size."),
-        click.option("--x0", type=float, default=0.0, show_default=True, help="Start point x_1."),
         click.option(
             "--data-format", type=click.Choice(["csv", "parquet"], case_sensitive=False),
             default="csv", show_default=True,
@@ -61,6 +55,19 @@ def _common(default_out: str) -> object:
             help="Comma-separated image formats (any matplotlib writes; '' for none).",
         ),
         quiet_option,
+    )  # fmt: skip
+
+
+def _common(default_out: str) -> object:
+    return compose(
+        _outputs(default_out),
+        click.option(
+            "--lr", type=float, default=0.5, show_default=True,
+            help="Base step size (lr_t = lr/sqrt(t) unless --constant-lr).",
+        ),
+        click.option("--eps", type=float, default=1e-8, show_default=True),
+        click.option("--constant-lr", is_flag=True, help="Use a constant step size."),
+        click.option("--x0", type=float, default=0.0, show_default=True, help="Start point x_1."),
     )  # fmt: skip
 
 
@@ -290,16 +297,7 @@ def theorem1_sweep_cmd(c_values, beta1, beta2, horizon, out_dir, force, lr, eps,
     help="Common base step size of the 'lr=0.5' settings (lr_t = lr/sqrt(t)); the 'own lr' "
     "settings use each optimizer's default.",
 )  # fmt: skip
-@out_option("out/sim/family", "Output folder (refused if it holds files, unless --force).", True)
-@click.option(
-    "--data-format", type=click.Choice(["csv", "parquet"], case_sensitive=False),
-    default="csv", show_default=True,
-)  # fmt: skip
-@click.option(
-    "--formats", default="png,svg", show_default=True,
-    help="Comma-separated image formats (any matplotlib writes; '' for none).",
-)  # fmt: skip
-@quiet_option
+@_outputs("out/sim/family")
 def family_cmd(optimizers, steps, seeds, lr, out_dir, force, data_format, formats, quiet):
     """Every optimizer on every counterexample: x_T, R_T/T, regret exponent and verdict.
 
