@@ -1,6 +1,7 @@
-"""Commands of the simulator: ``synthetic`` (Figure 1), ``atlas`` and ``theorem1-sweep``.
+"""Commands of the simulator: ``synthetic`` (Figure 1), ``atlas``, ``theorem1-sweep``, ``family``.
 
-Each writes into its own folder (``out/sim/figure1``, ``out/sim/atlas``, ``out/sim/theorem1``)
+Each writes into its own folder (``out/sim/figure1``, ``out/sim/atlas``, ``out/sim/theorem1``,
+``out/sim/family``)
 and refuses a folder that already holds files unless ``--force``. Every option is checked, the
 output folder tried and the memory estimated before the simulation starts.
 """
@@ -29,7 +30,7 @@ from beyondadam.cli._options import (
     quiet_option,
 )
 
-__all__ = ["COMMANDS", "atlas_cmd", "synthetic", "theorem1_sweep_cmd"]
+__all__ = ["COMMANDS", "atlas_cmd", "family_cmd", "synthetic", "theorem1_sweep_cmd"]
 
 #: the simulator's problems (tests/test_cli.py checks them against ``sim.PROBLEMS``).
 PROBLEM_NAMES = ("theorem1", "paper_online", "paper_stochastic")
@@ -41,16 +42,10 @@ BYTES_PER_CHECKPOINT = 48
 _problem = click.Choice(PROBLEM_NAMES, case_sensitive=False)
 
 
-def _common(default_out: str) -> object:
+def _outputs(default_out: str) -> object:
+    """--out, --force, --data-format, --formats and --quiet: every simulator command's outputs."""
     return compose(
         out_option(default_out, "Output folder (refused if it holds files, unless --force).", True),
-        click.option(
-            "--lr", type=float, default=0.5, show_default=True,
-            help="Base step size (lr_t = lr/sqrt(t) unless --constant-lr).",
-        ),
-        click.option("--eps", type=float, default=1e-8, show_default=True),
-        click.option("--constant-lr", is_flag=True, help="Use a constant step size."),
-        click.option("--x0", type=float, default=0.0, show_default=True, help="Start point x_1."),
         click.option(
             "--data-format", type=click.Choice(["csv", "parquet"], case_sensitive=False),
             default="csv", show_default=True,
@@ -63,11 +58,26 @@ def _common(default_out: str) -> object:
     )  # fmt: skip
 
 
-def _prepare(out_dir: Path, force: bool, lr: float, eps: float, formats: str) -> tuple[Path, list]:
+def _common(default_out: str) -> object:
+    return compose(
+        _outputs(default_out),
+        click.option(
+            "--lr", type=float, default=0.5, show_default=True,
+            help="Base step size (lr_t = lr/sqrt(t) unless --constant-lr).",
+        ),
+        click.option("--eps", type=float, default=1e-8, show_default=True),
+        click.option("--constant-lr", is_flag=True, help="Use a constant step size."),
+        click.option("--x0", type=float, default=0.0, show_default=True, help="Start point x_1."),
+    )  # fmt: skip
+
+
+def _prepare(
+    out_dir: Path, force: bool, lr: float, eps: float | None, formats: str
+) -> tuple[Path, list]:
     """The checks every simulator command makes first; the output folder and image formats."""
     if not (math.isfinite(lr) and lr > 0):
         fail("--lr", f"must be a finite number > 0, got {lr:g}")
-    if not (math.isfinite(eps) and eps >= 0):
+    if eps is not None and not (math.isfinite(eps) and eps >= 0):
         fail("--eps", f"must be a finite number >= 0, got {eps:g}")
     from matplotlib.backend_bases import FigureCanvasBase
 
@@ -154,8 +164,11 @@ def synthetic(optimizers, beta1, beta2, steps, stochastic_steps, seeds, online_p
 @click.option("--problem", type=_problem, default="paper_online", show_default=True)
 @click.option("--C", "C", type=float, default=3.0, show_default=True, help="C of theorem1.")
 @click.option(
-    "--optimizers", default="Adam,AMSGrad,AdamNC,RMSProp", show_default=True,
-    help="Any of Adam, AMSGrad, AdamNC, RMSProp (= Adam with beta1 = 0), any case.",
+    "--optimizers", "--optimizer", "optimizers", multiple=True,
+    default=("Adam,AMSGrad,AdamNC,RMSProp",), show_default=True,
+    help="Comma-separated or repeated: any catalog optimizer with betas (or beta1) and a "
+    "simulator rule, or RMSProp (= Adam with beta1 = 0, as in the paper). "
+    f"{OPTIMIZER_HELP}",
 )  # fmt: skip
 @click.option(
     "--grid", type=click.IntRange(min=2), default=64, show_default=True,
@@ -170,11 +183,13 @@ def synthetic(optimizers, beta1, beta2, steps, stochastic_steps, seeds, online_p
 @_common("out/sim/atlas")
 def atlas_cmd(problem, C, optimizers, grid, spacing, horizon, seed, out_dir, force, lr, eps,
               constant_lr, x0, data_format, formats, quiet):  # fmt: skip
-    """Heatmaps of x_T and R_T/T over (beta1, beta2), with the curve beta1 = sqrt(beta2)."""
-    out, fmts = _prepare(out_dir, force, lr, eps, formats)
-    from beyondadam.sim.atlas import ATLAS_OPTIMIZERS
+    """Heatmaps over (beta1, beta2): x_T, R_T/T, the regret-rate verdict and exponent.
 
-    names = [pick(n, ATLAS_OPTIMIZERS, "--optimizers") for n in parse_names(optimizers)]
+    The theory is drawn on every panel: the curve beta1 = sqrt(beta2) and, for theorem1, the
+    region where the paper's proof says Adam fails.
+    """
+    out, fmts = _prepare(out_dir, force, lr, eps, formats)
+    names = [_atlas_name(n) for n in parse_names(",".join(optimizers))]
     if not names:
         fail("--optimizers", "name at least one optimizer")
     n = len(names) * grid * grid
@@ -192,11 +207,24 @@ def atlas_cmd(problem, C, optimizers, grid, spacing, horizon, seed, out_dir, for
     if not quiet:
         for name, x in res.final_x.items():
             frac = float((x > 0).mean())
-            click.echo(f"{name:8s} fraction of cells with x_T > 0 (wrong side): {frac:.3f}")
+            counts = ", ".join(f"{k} {v}" for k, v in res.verdict_counts(name).items())
+            click.echo(f"{name:8s} wrong side (x_T > 0): {frac:.3f} of cells; verdicts: {counts}")
         rate = res.configs_run * res.horizon / res.seconds / 1e6 if res.seconds else float("nan")
         click.echo(f"{res.configs_run} configurations x {res.horizon:,} steps in "
                    f"{res.seconds:.1f} s ({rate:.0f} M config-steps/s)")  # fmt: skip
         click.echo(_wrote(paths))
+
+
+def _atlas_name(name: str) -> str:
+    """The atlas' name for ``name``, validated through the catalog (any case)."""
+    if name.lower() != "rmsprop":
+        optimizer_entry(name, "--optimizers")  # an unknown name lists the catalog
+    from beyondadam.sim.atlas import atlas_name
+
+    try:
+        return atlas_name(name)
+    except ValueError as exc:
+        fail("--optimizers", str(exc))
 
 
 def _beta2_rules(text: str) -> list[float | str]:
@@ -250,4 +278,59 @@ def theorem1_sweep_cmd(c_values, beta1, beta2, horizon, out_dir, force, lr, eps,
         click.echo(_wrote(paths))
 
 
-COMMANDS: list[click.Command] = [synthetic, atlas_cmd, theorem1_sweep_cmd]
+@click.command("family")
+@click.option(
+    "--optimizer", "-o", "optimizers", multiple=True,
+    help="Repeatable or comma-separated (default: the whole catalog; those without a simulator "
+    f"rule are listed, not run). {OPTIMIZER_HELP}",
+)  # fmt: skip
+@click.option(
+    "--steps", type=click.IntRange(min=1), default=5_000_000, show_default=True,
+    help="Horizon T (the paper's 5M).",
+)  # fmt: skip
+@click.option(
+    "--seeds", type=click.IntRange(min=1), default=3, show_default=True,
+    help="Seeds of each stochastic problem.",
+)  # fmt: skip
+@click.option(
+    "--lr", type=float, default=0.5, show_default=True,
+    help="Common base step size of the 'lr=0.5' settings (lr_t = lr/sqrt(t)); the 'own lr' "
+    "settings use each optimizer's default.",
+)  # fmt: skip
+@_outputs("out/sim/family")
+def family_cmd(optimizers, steps, seeds, lr, out_dir, force, data_format, formats, quiet):
+    """Every optimizer on every counterexample: x_T, R_T/T, regret exponent and verdict.
+
+    Theorem 1 (C = 3, 5, 10, 20), the online and stochastic problems of Section 5, Theorem 2's
+    and Theorem 3's families; each optimizer with its defaults and with the paper's
+    beta1 = 0.9, beta2 = 0.99, at lr and at its own default lr. Writes family.csv, family.md
+    and family.png/svg.
+    """
+    out, fmts = _prepare(out_dir, force, lr, None, formats)
+    names = [n for text in optimizers for n in parse_names(text)]
+    for n in names:
+        optimizer_entry(n, "--optimizer")
+    if optimizers and not names:
+        fail("--optimizer", "name at least one optimizer")
+    n = (len(names) or 19) * 4 * (7 + 2 * seeds)  # settings x runs per setting, at most
+    check_memory(n * (BYTES_PER_CONFIG + BYTES_PER_CHECKPOINT * 200), f"{n:,} runs", "--seeds")
+    from beyondadam.sim import family
+
+    with library_errors():
+        res = family(names or None, steps, seeds=seeds, lr=lr, progress=not quiet)
+        paths = res.write(out, fmts, data_format=data_format)
+    if quiet:
+        for r in res.rows:
+            click.echo(f"{r.optimizer}\t{r.setting}\t{r.problem}\t{r.verdict}\t{r.exponent:.3f}")
+    for setting in res.meta["settings"]:
+        table = res.verdict_table(setting)
+        if not table.empty and not quiet:
+            click.echo(f"\n{setting}:\n{table.to_string()}")
+    if res.missing:
+        click.echo(f"no simulator rule yet: {', '.join(res.missing)}")
+    if not quiet:
+        click.echo(f"{res.configs_run} runs x {res.horizon:,} steps in {res.seconds:.1f} s")
+        click.echo(_wrote(paths))
+
+
+COMMANDS: list[click.Command] = [synthetic, atlas_cmd, theorem1_sweep_cmd, family_cmd]

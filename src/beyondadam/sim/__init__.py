@@ -14,8 +14,14 @@ Functions a report should call:
   class).
 - :func:`figure1` ``(...) -> Figure1Result``: Figure 1 of the paper; ``.summary()`` (final x_T and
   R_T / T per optimizer and setting), ``.write(outdir)`` (PNG, SVG, CSV).
-- :func:`atlas` ``(problem, optimizers, grid=64, horizon=10**6) -> AtlasResult``: final x_T and
-  R_T / T over a (beta1, beta2) grid; ``.write(outdir)``.
+- :func:`atlas` ``(problem, optimizers, grid=64, horizon=10**6) -> AtlasResult``: final x_T,
+  R_T / T, regret exponent and verdict over a (beta1, beta2) grid, for any catalog optimizer
+  with betas; ``.write(outdir)``.
+- :func:`family` ``(optimizers=None, horizon=5_000_000, seeds=3, lr=0.5) -> FamilyResult``: every
+  catalog optimizer with a simulator rule on every counterexample, with its defaults and the
+  paper's betas, at lr and at its own lr; per run x_T, R_T / T, the regret exponent and the
+  verdict of :mod:`beyondadam.sim.rates`; ``.to_frame()``, ``.verdict_table(setting)``,
+  ``.write(outdir)`` (CSV, Markdown, PNG, SVG).
 - :func:`theorem1_sweep` ``(C, beta2=...) -> SweepResult``: Adam and AMSGrad on ``theorem1(C)``;
   ``.wrong_side()``, ``.write(outdir)``.
 - Problems: :func:`theorem1`, :func:`paper_online`, :func:`paper_stochastic`, and the families
@@ -25,8 +31,9 @@ Functions a report should call:
 
 from __future__ import annotations
 
-from beyondadam.sim.atlas import AtlasResult, SweepResult, atlas, beta_grid, theorem1_sweep
+from beyondadam.sim.atlas import AtlasResult, atlas, beta_grid
 from beyondadam.sim.engine import Config, Result, log_checkpoints, run_batch, warmup
+from beyondadam.sim.family import FamilyResult, FamilyRow, family
 from beyondadam.sim.figure1 import Figure1Result, figure1
 from beyondadam.sim.optimizers import OptimizerSpec, spec
 from beyondadam.sim.problems import (
@@ -39,12 +46,15 @@ from beyondadam.sim.problems import (
     periodic,
     theorem1,
 )
+from beyondadam.sim.sweep import SweepResult, theorem1_sweep
 from beyondadam.sim.theory import theorem1_horizon
 
 __all__ = [
     "PROBLEMS",
     "AtlasResult",
     "Config",
+    "FamilyResult",
+    "FamilyRow",
     "Figure1Result",
     "OptimizerSpec",
     "Problem",
@@ -53,6 +63,7 @@ __all__ = [
     "atlas",
     "bernoulli",
     "beta_grid",
+    "family",
     "figure1",
     "get_problem",
     "log_checkpoints",

@@ -38,3 +38,22 @@ def write_table(frame, outdir: Path, stem: str, data_format: str) -> Path:
     else:
         raise ValueError(f"data_format must be 'csv' or 'parquet', got {data_format!r}")
     return path
+
+
+def markdown_table(frame) -> str:
+    """A DataFrame as a GitHub Markdown table (cells as ``str``, ``|`` escaped)."""
+
+    def cell(v) -> str:
+        return str(v).replace("|", "\\|")
+
+    cols = [cell(c) for c in frame.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(False)]
+    return "\n".join(lines)
+
+
+def write_markdown(text: str, outdir: Path, stem: str) -> Path:
+    """Write ``outdir/stem.md``."""
+    path = outdir / f"{stem}.md"
+    path.write_text(text, encoding="utf-8")
+    return path

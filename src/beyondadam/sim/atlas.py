@@ -1,15 +1,30 @@
-"""The convergence atlas over (beta1, beta2), and the sweep over C of Theorem 1's problem.
+"""The convergence atlas over (beta1, beta2), with regret-rate verdicts and the theory on it.
 
 :func:`atlas` runs a grid of (beta1, beta2) in [0, 1)^2 for each optimizer on one problem and
-returns an :class:`AtlasResult` with the final x_T and R_T / T per cell; :meth:`AtlasResult.write`
-draws the heatmaps side by side with the curve beta1 = sqrt(beta2) of the paper's theorems (Adam
-is proved to fail for beta1 < sqrt(beta2) on a suitable problem).  Optimizers: ``Adam``,
-``AMSGrad``, ``AdamNC`` (no beta2: a function of beta1 only) and ``RMSProp`` (here Adam with
-beta1 = 0, as in the paper: a function of beta2 only).  Only distinct configurations are run.
+returns an :class:`AtlasResult` with, per cell, the final x_T, R_T / T, the regret exponent fitted
+over the last decade of the horizon and its verdict (:func:`beyondadam.sim.rates.classify`:
+converges / fails / undecided).  Optimizers: any catalog optimizer that has a simulator rule and
+``betas`` (a function of both) or only ``beta1`` (AdamNC, NosAdam: a function of beta1 only), and
+``RMSProp``, which here means Adam with beta1 = 0, as in the paper (a function of beta2 only).
+Only distinct configurations are run.
 
-:func:`theorem1_sweep` runs Adam and AMSGrad with beta1 = 0 on ``theorem1(C)`` over a range of C,
-with beta2 = 1/(1 + C^2) (the theorem's choice) or fixed values, and reports the range of C over
-which Adam ends on the wrong side (x_T > 0).
+:meth:`AtlasResult.write` draws, per optimizer, x_T, R_T / T, the verdict and the exponent, with
+the theory on every panel:
+
+- the curve beta1 = sqrt(beta2): Theorems 2 and 3 of Reddi et al. (2018) build, for every
+  beta1 < sqrt(beta2), a problem on which Adam fails; Zhang et al., "Adam Can Converge Without Any
+  Modification On Update Rules" (NeurIPS 2022) prove the converse order of quantifiers: for a
+  fixed problem Adam converges (to a neighbourhood of critical points, exactly under a strong
+  growth condition) when beta1 < sqrt(beta2) and beta2 is above a problem-dependent threshold,
+  which they do not give for our problems; so the region above the curve is where convergence is
+  expected *for beta2 large enough*, not everywhere;
+- for Theorem 1's problem ``theorem1(C)`` (period 3, small gradient 1), the region the paper's
+  proof covers: beta1 = 0 and beta2 <= min(C^(-4/(C-2)), 1 - (9/(2C))^2), as the ICLR 2022 blog
+  post "Does Adam Converge and When?" (Zhang, Chen, Shi, Sun, Luo) restates it, and the paper's
+  own choice beta2 = 1/(1 + C^2) (a star).  The region is empty for C < 5 or so: there the proof
+  says nothing, whatever the simulation shows.
+
+The sweep over C of Theorem 1's problem is in :mod:`beyondadam.sim.sweep`.
 """
 
 from __future__ import annotations
@@ -20,13 +35,18 @@ from pathlib import Path
 
 import numpy as np
 
+from beyondadam.optim import catalog
 from beyondadam.sim._plot import pyplot, save, write_table
 from beyondadam.sim.engine import Config, check_horizon, run_batch
 from beyondadam.sim.optimizers import OptimizerSpec
-from beyondadam.sim.problems import Problem, get_problem, theorem1
+from beyondadam.sim.problems import Problem, get_problem
+from beyondadam.sim.rates import Verdict, classify
+from beyondadam.sim.rules import RULES
 
+#: the default optimizers of :func:`atlas` (any catalog optimizer with betas is accepted).
 ATLAS_OPTIMIZERS = ("Adam", "AMSGrad", "AdamNC", "RMSProp")
-DEFAULT_C = np.round(np.linspace(2.1, 20, 80), 4)  # C values of theorem1_sweep
+#: checkpoints recorded in the last decade of the horizon, for the regret exponent.
+RATE_CHECKPOINTS = 12
 
 
 SPACINGS = ("linear", "log")
@@ -70,23 +90,85 @@ def _axis_scale(ax, which: str, spacing: str) -> None:
     getattr(ax, f"set_{which}ticks")(ticks, [f"{t:g}" for t in ticks])
 
 
-def _atlas_spec(name: str, b1: float, b2: float, lr: float, eps: float) -> OptimizerSpec:
-    if name == "Adam":
-        return OptimizerSpec("Adam", {"lr": lr, "betas": (b1, b2), "eps": eps})
-    if name == "AMSGrad":
-        return OptimizerSpec("AMSGrad", {"lr": lr, "betas": (b1, b2), "eps": eps})
-    if name == "AdamNC":
-        return OptimizerSpec("AdamNC", {"lr": lr, "beta1": b1, "eps": eps})
+def atlas_name(name: str) -> str:
+    """The canonical atlas name of ``name`` (any case); ``ValueError`` if it cannot be mapped.
+
+    ``RMSProp`` is the paper's RMSProp (Adam with beta1 = 0); any other name must be a catalog
+    optimizer with a simulator rule and ``betas`` or ``beta1``.
+    """
+    if str(name).lower() == "rmsprop":
+        return "RMSProp"
+    entry = catalog.get(name)
+    if not {"betas", "beta1"} & set(entry.defaults()):
+        raise ValueError(f"{entry.name} has no betas (nor beta1): it has no place in the atlas")
+    if entry.sim not in RULES:
+        raise ValueError(f"{entry.name}: no simulator rule yet")
+    return entry.name
+
+
+def _varies(name: str) -> tuple[bool, bool]:
+    """Whether the atlas cell of ``name`` depends on (beta1, beta2)."""
     if name == "RMSProp":
-        return OptimizerSpec("Adam", {"lr": lr, "betas": (0.0, b2), "eps": eps})
-    raise ValueError(f"unknown atlas optimizer {name!r}; expected one of {ATLAS_OPTIMIZERS}")
+        return False, True
+    return True, "betas" in catalog.get(name).defaults()
+
+
+def _atlas_spec(name: str, b1: float, b2: float, lr: float, eps: float | None) -> OptimizerSpec:
+    kwargs: dict = {"lr": lr} if eps is None else {"lr": lr, "eps": eps}
+    if name == "RMSProp":
+        return OptimizerSpec("Adam", {**kwargs, "betas": (0.0, b2)})
+    if _varies(name)[1]:
+        return OptimizerSpec(name, {**kwargs, "betas": (b1, b2)})
+    return OptimizerSpec(name, {**kwargs, "beta1": b1})
+
+
+def theorem1_failure_beta2(C: float) -> float:
+    """Largest beta2 for which the paper's argument proves Adam (beta1 = 0) fails on theorem1(C).
+
+    min(C^(-4/(C-2)), 1 - (9/(2C))^2), as restated in the ICLR 2022 blog post "Does Adam Converge
+    and When?"; negative (an empty region) for small C.
+    """
+    return min(C ** (-4.0 / (C - 2.0)), 1.0 - (9.0 / (2.0 * C)) ** 2)
+
+
+def _theorem1_c(problem: Problem) -> float | None:
+    # theorem1(C) is periodic(C, 1, 3) with phase 1, whatever its name.
+    if problem.kind == "periodic" and problem.period == 3 and problem.small == 1.0:
+        if problem.phase % 3 == 1 and problem.big > 2:
+            return float(problem.big)
+    return None
+
+
+_VERDICT_CODE = {Verdict.CONVERGES: 0, Verdict.UNDECIDED: 1, Verdict.FAILS: 2}
+_VERDICT_COLOURS = ("#4daf4a", "#ffd92f", "#e41a1c")
+
+
+def _theory(ax, problem: Problem, e1: np.ndarray, e2: np.ndarray, legend: bool) -> None:
+    """Draw beta1 = sqrt(beta2) and, for theorem1(C), the region the paper's proof covers."""
+    curve_b1 = np.concatenate([np.linspace(0, 0.9, 100), 1 - np.geomspace(0.1, 1e-5, 100)])
+    ax.plot(curve_b1, curve_b1**2, "k--", lw=1.2, label=r"$\beta_1=\sqrt{\beta_2}$")
+    C = _theorem1_c(problem)
+    if C is not None:
+        from matplotlib.patches import Rectangle
+
+        top = theorem1_failure_beta2(C)
+        if top > e2[0]:
+            ax.add_patch(Rectangle((e1[0], e2[0]), e1[1] - e1[0], top - e2[0], fill=False,
+                                   hatch="///", ec="k", lw=1.0,
+                                   label="Adam fails (Thm 1 proof, $\\beta_1=0$)"))  # fmt: skip
+        ax.plot([0.5 * (e1[0] + e1[1])], [1 / (1 + C * C)], "k*", ms=7,
+                label=r"Thm 1: $\beta_1=0, \beta_2=1/(1+C^2)$")  # fmt: skip
+    if legend:
+        ax.legend(fontsize=6, loc="upper left")
 
 
 @dataclass
 class AtlasResult:
-    """Final x_T and R_T / T on a (beta1, beta2) grid, per optimizer.
+    """Final x_T, R_T / T, regret exponent and verdict on a (beta1, beta2) grid, per optimizer.
 
-    ``final_x[name]`` and ``avg_regret[name]`` have shape (len(beta1), len(beta2)).
+    ``final_x[name]``, ``avg_regret[name]``, ``exponent[name]`` and ``verdict[name]`` (a
+    :class:`~beyondadam.sim.rates.Verdict` string per cell) have shape (len(beta1), len(beta2)).
+    The exponent is fitted over the ``RATE_CHECKPOINTS`` log-spaced checkpoints of the last decade.
     """
 
     problem: Problem
@@ -98,57 +180,71 @@ class AtlasResult:
     seconds: float
     configs_run: int
     meta: dict = field(default_factory=dict)
+    exponent: dict[str, np.ndarray] = field(default_factory=dict)
+    verdict: dict[str, np.ndarray] = field(default_factory=dict)
 
     def to_frame(self):
-        """Long DataFrame: optimizer, beta1, beta2, x_T, R_T/T."""
+        """Long DataFrame: optimizer, beta1, beta2, x_T, R_T/T (then exponent, verdict)."""
         import pandas as pd
 
         b1, b2 = np.meshgrid(self.beta1, self.beta2, indexing="ij")
-        return pd.concat(
-            [
-                pd.DataFrame(
-                    {
-                        "optimizer": name,
-                        "beta1": b1.ravel(),
-                        "beta2": b2.ravel(),
-                        "x_T": self.final_x[name].ravel(),
-                        "R_T/T": self.avg_regret[name].ravel(),
-                    }
-                )
-                for name in self.final_x
-            ],
-            ignore_index=True,
-        )
+        frames = []
+        for name in self.final_x:
+            cols = {
+                "optimizer": name,
+                "beta1": b1.ravel(),
+                "beta2": b2.ravel(),
+                "x_T": self.final_x[name].ravel(),
+                "R_T/T": self.avg_regret[name].ravel(),
+            }
+            if name in self.exponent:
+                cols["exponent"] = self.exponent[name].ravel()
+                cols["verdict"] = self.verdict[name].ravel()
+            frames.append(pd.DataFrame(cols))
+        return pd.concat(frames, ignore_index=True)
+
+    def verdict_counts(self, name: str, mask: np.ndarray | None = None) -> dict[str, int]:
+        """Cells of each verdict for optimizer ``name`` (within ``mask``, a boolean grid)."""
+        v = self.verdict[name] if mask is None else self.verdict[name][mask]
+        return {str(k): int((v == str(k)).sum()) for k in Verdict}
 
     def plot(self):
-        """Heatmaps of x_T (top row) and R_T / T (bottom row) with beta1 = sqrt(beta2)."""
+        """Per optimizer (columns): x_T, R_T / T, verdict and exponent (rows), with the theory."""
+        from matplotlib.colors import ListedColormap, LogNorm
+
         plt = pyplot()
         names = list(self.final_x)
-        fig, axes = plt.subplots(2, len(names), figsize=(4.2 * len(names), 7.6), squeeze=False)
+        rows = 4 if self.verdict else 2
+        fig, axes = plt.subplots(rows, len(names), figsize=(4.2 * len(names), 3.8 * rows),
+                                 squeeze=False)  # fmt: skip
         spacing = self.meta.get("spacing", "linear")
         e1, e2 = _edges(self.beta1), _edges(self.beta2)
         rmax = max(float(np.nanmax(v)) for v in self.avg_regret.values())
         rmin = max(min(float(np.nanmin(v)) for v in self.avg_regret.values()), rmax * 1e-4, 1e-12)
-        from matplotlib.colors import LogNorm
-
-        curve_b1 = np.concatenate([np.linspace(0, 0.9, 100), 1 - np.geomspace(0.1, 1e-5, 100)])
         for k, name in enumerate(names):
-            for row, (data, kw, label) in enumerate((
+            panels = [
                 (self.final_x[name], {"cmap": "coolwarm", "vmin": -1, "vmax": 1}, "$x_T$"),
                 (np.clip(self.avg_regret[name], rmin, None),
                  {"cmap": "viridis", "norm": LogNorm(rmin, rmax)}, "$R_T/T$"),
-            )):  # fmt: skip
+            ]  # fmt: skip
+            if self.verdict:
+                code = np.vectorize(lambda v: _VERDICT_CODE[Verdict(v)])(self.verdict[name])
+                cmap = ListedColormap(_VERDICT_COLOURS)
+                label = "verdict (green converges, yellow undecided, red fails)"
+                panels.append((code, {"cmap": cmap, "vmin": -0.5, "vmax": 2.5}, label))
+                panels.append((self.exponent[name], {"cmap": "magma", "vmin": 0, "vmax": 1.2},
+                               "regret exponent (last decade)"))  # fmt: skip
+            for row, (data, kw, label) in enumerate(panels):
                 ax = axes[row, k]
                 im = ax.pcolormesh(e1, e2, data.T, shading="flat", **kw)
-                ax.plot(curve_b1, curve_b1**2, "k--", lw=1.2, label=r"$\beta_1=\sqrt{\beta_2}$")
                 _axis_scale(ax, "x", spacing)
                 _axis_scale(ax, "y", spacing)
+                _theory(ax, self.problem, e1, e2, legend=k == 0 and row == 0)
                 ax.set(xlim=(e1[0], e1[-1]), ylim=(e2[0], e2[-1]))
                 ax.set(xlabel=r"$\beta_1$", ylabel=r"$\beta_2$")
-                ax.set_title(f"{name}: {label}", fontsize=10)
-                fig.colorbar(im, ax=ax, fraction=0.046)
-                if k == 0 and row == 0:
-                    ax.legend(fontsize=7, loc="upper left")
+                ax.set_title(f"{name}: {label}", fontsize=9)
+                if row != 2:
+                    fig.colorbar(im, ax=ax, fraction=0.046)
         fig.suptitle(f"{self.problem.name}, T = {self.horizon:,}", fontsize=11)
         fig.tight_layout()
         return fig
@@ -164,6 +260,12 @@ class AtlasResult:
         return paths
 
 
+def rate_checkpoints(horizon: int, count: int = RATE_CHECKPOINTS) -> np.ndarray:
+    """``count`` log-spaced steps in [T/10, T] (the window the regret exponent is fitted on)."""
+    lo = max(1.0, horizon / 10.0)
+    return np.unique(np.rint(np.geomspace(lo, horizon, count)).astype(np.int64))
+
+
 def atlas(
     problem: str | Problem = "paper_online",
     optimizers: Sequence[str] = ATLAS_OPTIMIZERS,
@@ -172,7 +274,7 @@ def atlas(
     spacing: str = "log",
     horizon: int = 1_000_000,
     lr: float = 0.5,
-    eps: float = 1e-8,
+    eps: float | None = 1e-8,
     schedule: str = "inverse_sqrt",
     seed: int = 0,
     x0: float = 0.0,
@@ -180,154 +282,44 @@ def atlas(
 ) -> AtlasResult:
     """Run the (beta1, beta2) grid ``beta_grid(grid, spacing)`` squared for each optimizer.
 
-    ``RMSProp`` means Adam with beta1 = 0 (varies with beta2 only), ``AdamNC`` varies with beta1
-    only; each distinct configuration is run once.
+    ``optimizers``: catalog names (any case) with betas or beta1 (see :func:`atlas_name`);
+    ``RMSProp`` means Adam with beta1 = 0 (varies with beta2 only); optimizers with only beta1
+    vary with beta1 only; each distinct configuration is run once.  ``eps=None`` keeps each
+    optimizer's own default eps.
     """
     problem = get_problem(problem)
     horizon = check_horizon(horizon)
     b = beta_grid(grid, spacing)
-    optimizers = list(optimizers)
+    optimizers = list(dict.fromkeys(atlas_name(n) for n in optimizers))
     if not optimizers:
         raise ValueError("optimizers must name at least one optimizer")
     index: dict[tuple, int] = {}
     configs: list[Config] = []
     cells: dict[str, np.ndarray] = {}
     for name in optimizers:
+        by1, by2 = _varies(name)
         ids = np.empty((b.size, b.size), dtype=np.int64)
         for i, b1 in enumerate(b):
             for j, b2 in enumerate(b):
-                key = (
-                    name,
-                    b1 if name != "RMSProp" else 0.0,
-                    b2 if name != "AdamNC" else 0.0,
-                )
+                key = (name, b1 if by1 else 0.0, b2 if by2 else 0.0)
                 if key not in index:
                     index[key] = len(configs)
                     spec = _atlas_spec(name, key[1], key[2], lr, eps)
                     configs.append(Config(spec, problem, schedule, seed, x0))
                 ids[i, j] = index[key]
         cells[name] = ids
-    res = run_batch(configs, horizon, checkpoints=[horizon], progress=progress)
+    ck = rate_checkpoints(horizon)
+    res = run_batch(configs, horizon, checkpoints=ck, progress=progress)
     fx = {k: res.final_x[v] for k, v in cells.items()}
     fr = {k: res.final_avg_regret[v] for k, v in cells.items()}
+    if res.steps.size >= 3:
+        rates = classify(res.steps, res.avg_regret)
+        p = np.array([r.exponent for r in rates])
+        v = np.array([str(r.verdict) for r in rates])
+    else:  # a horizon too short for a rate (T < 3)
+        p = np.full(len(configs), np.nan)
+        v = np.full(len(configs), str(Verdict.UNDECIDED))
     meta = {"spacing": spacing, "lr": lr, "eps": eps, "schedule": schedule, "seed": seed, "x0": x0}
-    return AtlasResult(problem, horizon, b, b.copy(), fx, fr, res.seconds, len(configs), meta)
-
-
-@dataclass
-class SweepResult:
-    """Final x_T and R_T / T of Adam and AMSGrad on ``theorem1(C)`` for each C and beta2 rule.
-
-    ``final_x[(optimizer, beta2_label)]`` has shape (len(C),).
-    """
-
-    C: np.ndarray
-    horizon: int
-    beta1: float
-    final_x: dict[tuple[str, str], np.ndarray]
-    avg_regret: dict[tuple[str, str], np.ndarray]
-    seconds: float
-
-    def wrong_side(self) -> dict[tuple[str, str], tuple[float, float]]:
-        """Smallest and largest C at which x_T > 0 (the wrong side), (NaN, NaN) if none."""
-        out = {}
-        for k, x in self.final_x.items():
-            hit = np.nonzero(x > 0)[0]
-            out[k] = (
-                (float(self.C[hit[0]]), float(self.C[hit[-1]])) if hit.size else (np.nan, np.nan)
-            )
-        return out
-
-    def to_frame(self):
-        """Long DataFrame: optimizer, beta2, C, x_T, R_T/T."""
-        import pandas as pd
-
-        return pd.concat(
-            [
-                pd.DataFrame(
-                    {
-                        "optimizer": o,
-                        "beta2": b2,
-                        "C": self.C,
-                        "x_T": self.final_x[(o, b2)],
-                        "R_T/T": self.avg_regret[(o, b2)],
-                    }
-                )
-                for (o, b2) in self.final_x
-            ],
-            ignore_index=True,
-        )
-
-    def plot(self):
-        """Final x_T and R_T / T against C, one line per (optimizer, beta2 rule)."""
-        plt = pyplot()
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-        for (o, b2), x in self.final_x.items():
-            ls = "-" if o == "Adam" else "--"
-            axes[0].plot(self.C, x, ls, marker=".", label=f"{o}, beta2={b2}")
-            axes[1].plot(self.C, self.avg_regret[(o, b2)], ls, marker=".", label=f"{o}, beta2={b2}")
-        axes[0].axhline(0, color="gray", lw=0.8)
-        axes[0].set(
-            xlabel="C",
-            ylabel="$x_T$",
-            ylim=(-1.1, 1.1),
-            title=f"theorem1(C): $x_T$ at T = {self.horizon:,}, beta1 = {self.beta1:g}",
-        )
-        axes[1].set(xlabel="C", ylabel="$R_T/T$", yscale="symlog", title="average regret")
-        for ax in axes:
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
-        fig.tight_layout()
-        return fig
-
-    def write(
-        self, outdir: str | Path, formats: Sequence[str] = ("png", "svg"), data_format: str = "csv"
-    ) -> list[Path]:
-        """Write ``theorem1_sweep.<fmt>`` and ``theorem1_sweep.<csv|parquet>``."""
-        outdir = Path(outdir)
-        outdir.mkdir(parents=True, exist_ok=True)
-        paths = save(self.plot(), outdir, "theorem1_sweep", formats)
-        paths.append(write_table(self.to_frame(), outdir, "theorem1_sweep", data_format))
-        return paths
-
-
-def theorem1_sweep(
-    C: Sequence[float] | np.ndarray | None = None,
-    *,
-    beta2: Sequence[float | str] = ("theorem", 0.3, 0.6, 0.9, 0.99),
-    beta1: float = 0.0,
-    optimizers: Sequence[str] = ("Adam", "AMSGrad"),
-    lr: float = 0.5,
-    eps: float = 1e-8,
-    horizon: int = 1_000_000,
-    schedule: str = "inverse_sqrt",
-    x0: float = 0.0,
-    progress: bool = False,
-) -> SweepResult:
-    """Sweep C over ``theorem1(C)`` (default ``DEFAULT_C``: 80 values from 2.1 to 20).
-
-    ``beta2`` entries are floats or ``"theorem"`` (1/(1+C^2)); each (optimizer, beta2) pair is
-    a curve.
-    """
-    horizon = check_horizon(horizon)
-    Cs = DEFAULT_C if C is None else np.asarray(C, dtype=np.float64)
-    if Cs.ndim != 1 or Cs.size == 0:
-        raise ValueError("C must be a non-empty 1-D sequence of values > 2")
-    for name in optimizers:
-        if name not in ("Adam", "AMSGrad"):
-            raise ValueError(f"optimizers must be Adam and/or AMSGrad, got {name!r}")
-    configs = []
-    keys = []
-    for name in optimizers:
-        for b2 in beta2:
-            label = "1/(1+C^2)" if b2 == "theorem" else f"{float(b2):g}"
-            keys.append((name, label))
-            for c in Cs:
-                b2v = 1.0 / (1.0 + c * c) if b2 == "theorem" else b2
-                spec = OptimizerSpec(name, {"lr": lr, "betas": (beta1, b2v), "eps": eps})
-                configs.append(Config(spec, theorem1(float(c)), schedule, 0, x0))
-    res = run_batch(configs, horizon, checkpoints=[horizon], progress=progress)
-    n = Cs.size
-    fx = {k: res.final_x[i * n : (i + 1) * n] for i, k in enumerate(keys)}
-    fr = {k: res.final_avg_regret[i * n : (i + 1) * n] for i, k in enumerate(keys)}
-    return SweepResult(Cs, horizon, beta1, fx, fr, res.seconds)
+    return AtlasResult(problem, horizon, b, b.copy(), fx, fr, res.seconds, len(configs), meta,
+                       {k: p[ids] for k, ids in cells.items()},
+                       {k: v[ids] for k, ids in cells.items()})  # fmt: skip
