@@ -25,7 +25,8 @@ Adam and AMSGrad fast paths never see them):
   h^partial in place of sqrt(h);
 - RAdam (``RECTIFY``): with rho_t from the running product of beta2, momentum SGD
   x <- x - lr_t / (1 - b1^t) m while rho_t <= 5, else the step lr_t r_t sqrt(1 - b2^t) / (1 - b1^t)
-  on m / (sqrt(v) + eps);
+  on m / (sqrt(v) + eps); once r_t and both corrections round to 1.0 for a whole block (checked
+  every 128 steps, as for the bias modes) the bit is cleared and the step is the plain one;
 - AdaBelief (``BELIEF``): v is s_t = b2 s + (1 - b2) (g - m_t)^2 + eps; with ``RECTIFY`` its own
   threshold (rho_t < 5 is SGD) and step lr_t sqrt((1 - b2^t) r_t^2) / (1 - b1^t), with ``MAX``
   and torch's bias mode otherwise (the optim class's equations).
@@ -64,6 +65,25 @@ def _unbiased(p1, p2):
     for j in range(p1.shape[0]):
         if 1.0 - p1[j] != 1.0 or 1.0 - p2[j] != 1.0:
             return False
+    return True
+
+
+@njit(inline="always", **JIT)
+def _settled(t, b2, p1, p2):
+    # True when, for every configuration, the rectified step has become lr_t exactly for good:
+    # 1 - P1 and 1 - P2 round to 1.0, rho_inf > 5 and rho_t (at step t, the last one taken)
+    # rounds to rho_inf, so r_t = 1 bit for bit; 2 t b2^t only decreases from then on (b2^t <
+    # 1e-16 puts t past its maximum).  The products are then zeroed: a resumed segment, whose
+    # flags start over, computes the same identity (rho_t = rho_inf) until its first check.
+    for j in range(p1.shape[0]):
+        q2 = p2[j]
+        rho_inf = 2.0 / (1.0 - b2[j]) - 1.0
+        if 1.0 - p1[j] != 1.0 or 1.0 - q2 != 1.0 or not rho_inf > RHO_THRESHOLD:
+            return False
+        if rho_inf - 2.0 * t * q2 / (1.0 - q2) != rho_inf:
+            return False
+    p1[:] = 0.0
+    p2[:] = 0.0
     return True
 
 
@@ -179,8 +199,10 @@ def adam_family(t0, t1, clock, x, r, p, s):
     while t < t1:
         if (f & _BIAS) != 0 and (t & 127) == 0 and _unbiased(s[3], s[4]):
             f &= ~_BIAS  # from now on the identity, bit for bit
+        if (f & RECTIFY) != 0 and (t & 127) == 0 and _settled(t - 1, p[4], s[3], s[4]):
+            f &= ~RECTIFY  # from now on the plain step, bit for bit
         # Up to the next multiple of 128, where the products are checked again.
-        stop = t1 if (f & _BIAS) == 0 else min(t1, (t // 128 + 1) * 128)
+        stop = t1 if (f & (_BIAS | RECTIFY)) == 0 else min(t1, (t // 128 + 1) * 128)
         if (f & _SPECIAL) != 0 or (f & BIAS_DEBIASED) != 0:
             decoupled, nc = (f & DECOUPLED) != 0, (f & NC) != 0
             amax, desc = (f & MAX) != 0, f & _DESCENDANTS
