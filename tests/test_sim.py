@@ -83,6 +83,16 @@ def _mixed_configs():
         Config(spec("AdamNC", lr=0.2, beta1_decay="inverse"), theorem1(10), x0=-1.0),
         Config(spec("AdaDelta"), paper_online()),
         Config(spec("NAG", lr=0.001, weight_decay=0.1), paper_stochastic(), seed=1),
+        # RAdam with beta2 = 0.9 leaves its rectification (bit for bit) after ~400 steps.
+        Config(spec("RAdam", lr=0.3, betas=(0.9, 0.9)), paper_online(), x0=0.3),
+        Config(spec("AdaBelief", lr=0.3, betas=(0.9, 0.9)), paper_stochastic(), seed=2),
+        Config(spec("AdaBelief", lr=0.3, rectify=False, amsgrad=True), theorem1(3)),
+        Config(spec("NosAdam", lr=0.2, gamma=0.3), paper_online()),
+        Config(spec("AdamX", lr=0.2, beta1_decay=0.99), paper_stochastic(), seed=5),
+        Config(spec("Padam", lr=0.1), theorem1(3)),
+        Config(spec("ADOPT", lr=0.1), paper_stochastic(), seed=6, schedule="constant"),
+        Config(spec("Yogi", lr=0.1, flavor="optax"), paper_online()),
+        Config(spec("AMSBound", lr=0.1, gamma=0.1), theorem1(3), x0=0.7),
     ]  # fmt: skip
 
 

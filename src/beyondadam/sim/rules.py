@@ -19,6 +19,7 @@ from typing import Any
 
 from beyondadam.optim import catalog
 from beyondadam.sim import _adam_kernel as ak
+from beyondadam.sim import _descendant_kernels as dk
 from beyondadam.sim import _kernels as k
 from beyondadam.sim._runner import Kernel
 
@@ -97,10 +98,21 @@ def _beta1_decay(decay: float | str | None) -> tuple[float, int]:
     return float(decay), ak.DECAY_GEOMETRIC
 
 
+def _family(
+    b1: float, b2: float, eps: float, lam: float = 1.0, gamma: float = 0.0, partial: float = 0.5
+) -> Params:
+    """The Adam-family kernel's rows (``gamma``: NosAdam only; ``partial``: Padam only)."""
+    return {"beta1": b1, "beta2": b2, "eps": eps, "beta1_decay": lam, "gamma": gamma,
+            "partial": partial}  # fmt: skip
+
+
+def _decoupled(options: Mapping[str, Any]) -> int:
+    return ak.DECOUPLED if options["decoupled_weight_decay"] else 0
+
+
 def _adam(options: Mapping[str, Any]) -> tuple[Params, int]:
     b1, b2 = options["betas"]
-    flags = ak.BIAS_TORCH | (ak.DECOUPLED if options["decoupled_weight_decay"] else 0)
-    return {"beta1": b1, "beta2": b2, "eps": options["eps"], "beta1_decay": 1.0}, flags
+    return _family(b1, b2, options["eps"]), ak.BIAS_TORCH | _decoupled(options)
 
 
 _FLAVOR_BIAS = {"paper": 0, "pytorch": ak.BIAS_TORCH, "optax": ak.BIAS_DEBIASED}
@@ -110,13 +122,74 @@ def _amsgrad(options: Mapping[str, Any]) -> tuple[Params, int]:
     b1, b2 = options["betas"]
     lam, flags = _beta1_decay(options["beta1_decay"])
     flags |= ak.MAX | _FLAVOR_BIAS[options["flavor"]]
-    return {"beta1": b1, "beta2": b2, "eps": options["eps"], "beta1_decay": lam}, flags
+    return _family(b1, b2, options["eps"], lam), flags
 
 
 def _adamnc(options: Mapping[str, Any]) -> tuple[Params, int]:
     lam, flags = _beta1_decay(options["beta1_decay"])
-    params = {"beta1": options["beta1"], "beta2": 0.0, "eps": options["eps"], "beta1_decay": lam}
-    return params, flags | ak.NC
+    return _family(options["beta1"], 0.0, options["eps"], lam), flags | ak.NC
+
+
+def _nosadam(options: Mapping[str, Any]) -> tuple[Params, int]:
+    return _family(options["beta1"], 0.0, options["eps"], gamma=options["gamma"]), ak.NOS
+
+
+def _adamx(options: Mapping[str, Any]) -> tuple[Params, int]:
+    b1, b2 = options["betas"]
+    lam, flags = _beta1_decay(options["beta1_decay"])
+    # With a constant beta1 the rescaling factor is exactly 1: AMSGrad's paper path.
+    rescale = ak.RESCALE if options["beta1_decay"] is not None else 0
+    return _family(b1, b2, options["eps"], lam), flags | ak.MAX | rescale
+
+
+def _padam(options: Mapping[str, Any]) -> tuple[Params, int]:
+    b1, b2 = options["betas"]
+    p = options["partial"]
+    # partial = 1/2 is AMSGrad's paper flavor exactly (a square root, as the class takes).
+    return _family(b1, b2, options["eps"], partial=p), ak.MAX | (ak.POWER if p != 0.5 else 0)
+
+
+def _radam(options: Mapping[str, Any]) -> tuple[Params, int]:
+    b1, b2 = options["betas"]
+    return _family(b1, b2, options["eps"]), ak.RECTIFY | _decoupled(options)
+
+
+def _adabelief(options: Mapping[str, Any]) -> tuple[Params, int]:
+    b1, b2 = options["betas"]
+    if options["rectify"]:
+        # The rectified steps ignore amsgrad's maximum (as the class does).
+        flags = ak.RECTIFY
+    else:
+        flags = ak.BIAS_TORCH | (ak.MAX if options["amsgrad"] else 0)
+    return _family(b1, b2, options["eps"]), flags | ak.BELIEF | _decoupled(options)
+
+
+def _adopt(options: Mapping[str, Any]) -> tuple[Params, int]:
+    b1, b2 = options["betas"]
+    p = options["clip_exponent"]
+    flags = (dk.DECOUPLED if options["decoupled_weight_decay"] else 0) | (
+        dk.NO_CLIP if p is None else 0
+    )
+    return {"beta1": b1, "beta2": b2, "eps": options["eps"], "clip_exponent": p or 0.0}, flags
+
+
+def _yogi(options: Mapping[str, Any]) -> tuple[Params, int]:
+    b1, b2 = options["betas"]
+    init = options["initial_accumulator_value"]
+    optax = options["flavor"] == "optax"
+    params = {"beta1": b1, "beta2": b2, "eps": options["eps"], "initial_accumulator_value": init}
+    # optax starts both moments at the initial value, the paper's Algorithm 2 only v.
+    return {**params, "initial_m": init if optax else 0.0}, dk.OPTAX if optax else 0
+
+
+def _bounded(amsbound: bool) -> Pack:
+    def pack(options: Mapping[str, Any]) -> tuple[Params, int]:
+        b1, b2 = options["betas"]
+        keys = ("eps", "final_lr", "gamma")
+        params = {"beta1": b1, "beta2": b2, **{key: options[key] for key in keys}}
+        return params, dk.AMSBOUND if amsbound else 0
+
+    return pack
 
 
 #: simulator rules by ``Entry.sim`` name.
@@ -131,6 +204,15 @@ RULES: dict[str, Rule] = {
     "nadam": Rule(k.NADAM, _nadam),
     "amsgrad": Rule(ak.ADAM_FAMILY, _amsgrad),
     "adamnc": Rule(ak.ADAM_FAMILY, _adamnc),
+    "nosadam": Rule(ak.ADAM_FAMILY, _nosadam),
+    "adamx": Rule(ak.ADAM_FAMILY, _adamx),
+    "padam": Rule(ak.ADAM_FAMILY, _padam),
+    "radam": Rule(ak.ADAM_FAMILY, _radam),
+    "adabelief": Rule(ak.ADAM_FAMILY, _adabelief),
+    "adopt": Rule(dk.ADOPT, _adopt),
+    "yogi": Rule(dk.YOGI, _yogi),
+    "adabound": Rule(dk.ADABOUND, _bounded(False)),
+    "amsbound": Rule(dk.ADABOUND, _bounded(True)),
 }
 
 
