@@ -109,4 +109,5 @@ def test_experiments_band_is_clipped_to_the_range_of_the_quantity():
     mean_c, lo_c, hi_c = mean_ci95(losses, bounds=(0.0, np.inf))
     assert (mean_c, lo_c, hi_c) == (mean, 0.0, hi)
     _, lo_a, hi_a = mean_ci95(np.array([0.9, 0.999]), bounds=(0.0, 1.0))
-    assert hi_a == 1.0 and 0.0 <= lo_a < 0.9
+    assert hi_a == 1.0
+    assert 0.0 <= lo_a < 0.9
