@@ -104,9 +104,9 @@ QUICK = Profile(
         "smoke run."
     ),
     expected_wall_time=(
-        "about 1 min 45 s on 2 idle CPU cores (AMD EPYC): 100 s were measured before the full "
-        "lr grid, whose MNIST stages take 13% more CPU time; 3 min 35 s measured on the same "
-        "2 cores shared with other jobs (load average 6), CIFARNET 1.7 min of it"
+        "about 2 min 10 s on 2 idle CPU cores (AMD EPYC): 100 s were measured before the full "
+        "lr grid (MNIST stages +13% CPU time) and the family stage (24 s); 3 min 24 s measured "
+        "on the same 2 cores shared with other jobs, CIFARNET 1.5 min of it"
     ),
     figure1_steps=5_000_000,
     figure1_seeds=5,

@@ -43,8 +43,9 @@ def _counts(v: Mapping[str, int]) -> str:
 def _undecided_note(n: AtlasNumbers, undecided: int) -> str:
     if not undecided:
         return ""
+    cells = "cell" if undecided == 1 else "cells"
     return (
-        f"{undecided} undecided cells: regret exponent between 0.75 and 0.9 at T = {n.T:,}, a "
+        f"{undecided} undecided {cells}: regret exponent between 0.75 and 0.9 at T = {n.T:,}, a "
         "horizon too short to tell (not failures)"
     )
 
