@@ -15,8 +15,8 @@ from beyondadam.reporting.checks import (
     REMEDY,
     ClaimOutcome,
     Stages,
-    _numbers,
-    _outcome,
+    typed_numbers,
+    verdict_from,
 )
 from beyondadam.reporting.numbers import AtlasNumbers, AtlasOptimizer, FamilyNumbers
 
@@ -52,12 +52,12 @@ def _undecided_note(n: AtlasNumbers, undecided: int) -> str:
 
 def adopt_every_beta2(stages: Stages) -> ClaimOutcome:
     """ADOPT: no atlas cell 'fails'."""
-    n = _numbers(stages["atlas"], AtlasNumbers)
+    n = typed_numbers(stages["atlas"], AtlasNumbers)
     o: AtlasOptimizer = n.optimizers[FIX]
     fails = o.verdicts.get("fails", 0)
     measured = f"{o.name} at T = {n.T:,}, cells of {n.cells}: {_counts(o.verdicts)}"
     why = [f"{o.name} fails in {fails} of {n.cells} cells"] if fails else []
-    out = _outcome(measured, why)
+    out = verdict_from(measured, why)
     note = _undecided_note(n, o.verdicts.get("undecided", 0))
     if note and not why:
         return ClaimOutcome(out.verdict, out.measured, note)
@@ -66,7 +66,7 @@ def adopt_every_beta2(stages: Stages) -> ClaimOutcome:
 
 def amsgrad_where_theory(stages: Stages) -> ClaimOutcome:
     """AMSGrad: no 'fails' cell where beta1 < sqrt(beta2); undecided cells counted, not failed."""
-    n = _numbers(stages["atlas"], AtlasNumbers)
+    n = typed_numbers(stages["atlas"], AtlasNumbers)
     o: AtlasOptimizer = n.optimizers[REMEDY]
     v, w = o.verdicts_where_beta1_lt_sqrt_beta2, o.wrong_side_verdicts
     measured = (
@@ -76,7 +76,7 @@ def amsgrad_where_theory(stages: Stages) -> ClaimOutcome:
     )
     fails = v.get("fails", 0)
     why = [f"{o.name} fails in {fails} cells with β1 < √β2"] if fails else []
-    out = _outcome(measured, why)
+    out = verdict_from(measured, why)
     note = _undecided_note(n, v.get("undecided", 0))
     if note and not why:
         return ClaimOutcome(out.verdict, out.measured, note)
@@ -85,7 +85,7 @@ def amsgrad_where_theory(stages: Stages) -> ClaimOutcome:
 
 def family_online(stages: Stages) -> ClaimOutcome:
     """Family stage: Adam fails and AMSGrad converges on the online problem (the paper's betas)."""
-    n = _numbers(stages["family"], FamilyNumbers)
+    n = typed_numbers(stages["family"], FamilyNumbers)
     expected = {BASELINE: "fails", REMEDY: "converges"}
     parts, why = [], []
     for key, want in expected.items():
@@ -96,4 +96,4 @@ def family_online(stages: Stages) -> ClaimOutcome:
         )
         if r.verdict != want:
             why.append(f"{r.name} {r.verdict}, not {want}")
-    return _outcome(f"T = {n.T:,}, {FAMILY_SETTING}: " + "; ".join(parts), why)
+    return verdict_from(f"T = {n.T:,}, {FAMILY_SETTING}: " + "; ".join(parts), why)
