@@ -22,6 +22,9 @@ TINY = replace(
     theorem1_cs=(3.0, 5.0),
     atlas_grid=3,
     atlas_steps=2_000,
+    family_steps=2_000,
+    family_problems=("paper_online", "paper_stochastic"),
+    family_seeds=2,
     training={
         "mnist-logreg": TrainingProfile(
             steps=60, lrs=(1e-2,), beta2s=(0.999,), seeds=2, eval_every=30
@@ -58,10 +61,24 @@ def test_synthetic_stages_end_to_end(tmp_path):
         assert all((out / f["path"]).is_file() for f in figs)
     page = (out / "report.html").read_text()
     assert page.count('<img src="data:image/png;base64,') == 3
+    # the family stage: every catalog optimizer on the two problems, its table and figure
+    res = reproduce(TINY, out, only=["family"], quiet=True)
+    assert res.ran == ["family"]
+    fam = json.loads((out / "results.json").read_text())["stages"]["family"]
+    n = fam["numbers"]
+    assert (n["kind"], n["T"], n["seeds"]) == ("family", 2_000, 2)
+    assert n["problems"] == ["paper_online", "paper_stochastic"]
+    assert {r["key"] for r in n["runs"]} >= {"adam", "amsgrad", "adopt", "sgd"}
+    assert {r["verdict"] for r in n["runs"]} <= {"converges", "fails", "undecided"}
+    assert [Path(f["path"]).name for f in fam["figures"]] == ["family.png"]
+    md = (out / "report.md").read_text()
+    assert "| AMSGrad | paper betas, lr=0.5 |" in md
+    assert "by the rate of its regret, Adam fails to converge and AMSGrad converges" in md
+    assert (out / "report.html").read_text().count('<img src="data:image/png;base64,') == 4
     # rerun: every stage is stored as done, nothing reruns
-    again = reproduce(TINY, out, only=["figure1", "theorem1", "atlas"], quiet=True)
+    again = reproduce(TINY, out, only=["figure1", "theorem1", "atlas", "family"], quiet=True)
     assert again.ran == []
-    assert again.skipped == ["figure1", "theorem1", "atlas"]
+    assert again.skipped == ["figure1", "theorem1", "atlas", "family"]
 
 
 def test_training_stages_end_to_end(tmp_path):

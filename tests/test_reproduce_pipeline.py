@@ -246,6 +246,7 @@ def test_stage_list_matches_issue_order():
         "figure1",
         "theorem1",
         "atlas",
+        "family",
         "mnist-logreg",
         "mnist-mlp",
         "cifarnet",
@@ -291,6 +292,13 @@ def test_profile_optimizers_are_checked_before_work(tmp_path):
         reproduce(bad, tmp_path, stages=_fake_stages(calls), quiet=True)
     assert calls == []
     assert not (tmp_path / "results.json").exists()
+    with pytest.raises(ReproduceError, match=r"unknown optimizer.*adopt2"):
+        reproduce(
+            replace(QUICK, atlas_optimizers=("adopt2",)),
+            tmp_path,
+            stages=_fake_stages(calls),
+            quiet=True,
+        )
     with pytest.raises(ValueError, match="optimizers must be"):
         replace(QUICK, optimizers=())
     with pytest.raises(ValueError, match="optimizers must be"):

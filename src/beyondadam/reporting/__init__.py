@@ -1,7 +1,8 @@
 """The reproduction of the paper and its report, claim by claim.
 
 ``beyondadam reproduce`` (:func:`reproduce`) runs the stages of :data:`STAGES` in order (Figure 1,
-the Theorem 1 example, an atlas, MNIST logistic regression and MLP, CIFARNET; a training stage's
+the Theorem 1 example, an atlas, every optimizer on the counterexamples (``family``), MNIST
+logistic regression and MLP, CIFARNET; a training stage's
 id is its task's id, e.g. ``mnist-logreg``) for the profile's optimizers with a
 :class:`Profile` (:data:`QUICK` or :data:`PAPER`), stores every number in ``OUT/results.json``,
 and writes ``OUT/report.md`` and a self-contained ``OUT/report.html``. ``beyondadam report OUT``
@@ -22,9 +23,12 @@ Modules:
   :mod:`~beyondadam.reporting.preflight`: every check before work (output directory, catalog,
   Dask scheduler, data checksums); :mod:`~beyondadam.reporting.stage`: what a stage is and
   receives.
+- :mod:`~beyondadam.reporting.rate_checks`: the claims read from regret-rate verdicts (atlas,
+  family).
 - :mod:`~beyondadam.reporting.trims`: what a run trimmed against the paper profile, noted on
   every verdict that rests on it.
-- :mod:`~beyondadam.reporting.collect` (Figure 1, Theorem 1, atlas through :mod:`beyondadam.sim`)
+- :mod:`~beyondadam.reporting.collect` (Figure 1, Theorem 1, atlas, family through
+  :mod:`beyondadam.sim`)
   and :mod:`~beyondadam.reporting.training` (the training tasks through
   :mod:`beyondadam.experiments`): the stages; :mod:`~beyondadam.reporting.datasets`: whether their
   data is there, as the experiments' loaders say.

@@ -42,6 +42,8 @@ __all__ = [
     "regret_split",
     "remedy_lower",
     "theorem1",
+    "typed_numbers",
+    "verdict_from",
     "x_split",
 ]
 
@@ -91,7 +93,8 @@ class ClaimOutcome:
         return f"{self.verdict} ({self.detail})" if self.detail else self.verdict
 
 
-def _numbers(stage: StageRecord, kind: type[N]) -> N:
+def typed_numbers(stage: StageRecord, kind: type[N]) -> N:
+    """The stage's numbers as ``kind`` (``TypeError`` when they are another class)."""
     if not isinstance(stage.numbers, kind):
         raise TypeError(f"expected {kind.__name__}, got {type(stage.numbers).__name__}")
     return stage.numbers
@@ -113,7 +116,8 @@ def _fmt(x: float) -> str:
     return f"{x:+.4f}" if abs(x) < 1e4 else f"{x:+.3e}"
 
 
-def _outcome(measured: str, why: Sequence[str]) -> ClaimOutcome:
+def verdict_from(measured: str, why: Sequence[str]) -> ClaimOutcome:
+    """``holds`` when nothing speaks against the claim, else ``not supported`` with the reasons."""
     if why:
         return ClaimOutcome(NOT_SUPPORTED, measured, "; ".join(why))
     return ClaimOutcome(HOLDS, measured)
@@ -142,7 +146,7 @@ def x_split(setting: str) -> Callable[[Stages], ClaimOutcome]:
     """Figure 1 ``setting``: Adam's x_T at +1 and AMSGrad's at x*, each in a majority of seeds."""
 
     def check(stages: Stages) -> ClaimOutcome:
-        n = getattr(_numbers(stages["figure1"], Figure1Numbers), setting)
+        n = getattr(typed_numbers(stages["figure1"], Figure1Numbers), setting)
         _pair(n.optimizers)
         targets = {BASELINE: 1.0, REMEDY: n.x_star}
         parts, why = [], []
@@ -152,7 +156,7 @@ def x_split(setting: str) -> Callable[[Stages], ClaimOutcome]:
             seeds = o.x_final_seeds or (o.x_final,)
             if target is not None and not 2 * _within(seeds, target) > len(seeds):
                 why.append(f"{o.name}'s x_T is not within {X_TOL} of {target:+g}")
-        return _outcome(f"T = {n.T:,}: " + "; ".join(parts), why)
+        return verdict_from(f"T = {n.T:,}: " + "; ".join(parts), why)
 
     return check
 
@@ -161,7 +165,7 @@ def regret_split(setting: str) -> Callable[[Stages], ClaimOutcome]:
     """Figure 1 ``setting``: Adam's R_T/T bounded away from 0, AMSGrad's vanishing."""
 
     def check(stages: Stages) -> ClaimOutcome:
-        n = getattr(_numbers(stages["figure1"], Figure1Numbers), setting)
+        n = getattr(typed_numbers(stages["figure1"], Figure1Numbers), setting)
         a, m = _pair(n.optimizers)
         measured = "R_T/T: " + ", ".join(
             f"{o.name} {o.avg_regret_final:.4g} (at T/2: {o.avg_regret_half:.4g})"
@@ -173,14 +177,14 @@ def regret_split(setting: str) -> Callable[[Stages], ClaimOutcome]:
             why.append(f"{a.name}'s average regret is not bounded away from 0")
         if not (rm <= REGRET_RATIO * ra and rm < m.avg_regret_half):
             why.append(f"{m.name}'s average regret is not vanishing")
-        return _outcome(measured, why)
+        return verdict_from(measured, why)
 
     return check
 
 
 def theorem1(stages: Stages) -> ClaimOutcome:
     """Theorem 1: Adam's x_T at +1 for every stored C > 2."""
-    n = _numbers(stages["theorem1"], Theorem1Numbers)
+    n = typed_numbers(stages["theorem1"], Theorem1Numbers)
     ordered = _ordered(n.optimizers)  # the theorem is about Adam alone; AMSGrad is optional
     adam = n.optimizers[BASELINE]
     cases = [i for i, c in enumerate(n.C) if c > 2]
@@ -193,7 +197,7 @@ def theorem1(stages: Stages) -> ClaimOutcome:
         if abs(adam.x_final[i] - 1.0) > X_TOL:
             failed.append(f"C={n.C[i]:g}")
     why = [f"{adam.name}'s x_T not at +1 for " + ", ".join(failed)] if failed else []
-    return _outcome("; ".join(parts), why)
+    return verdict_from("; ".join(parts), why)
 
 
 # ---------------------------------------------------------------- training (Figure 2)
@@ -238,7 +242,7 @@ def remedy_lower(task: str, metric: str) -> Callable[[Stages], ClaimOutcome]:
     """Training ``task``: AMSGrad's final ``metric`` better than Adam's beyond the seed spread."""
 
     def check(stages: Stages) -> ClaimOutcome:
-        n = _numbers(stages[task], TrainingNumbers)
+        n = typed_numbers(stages[task], TrainingNumbers)
         outcome, measured = _compare(n, metric)
         if metric != "final_train_loss" and n.n_test:
             measured += f" (test set: {n.n_test:,} images)"
@@ -263,7 +267,7 @@ def not_in_general(stages: Stages) -> ClaimOutcome:
         "one seed": [],
     }
     for sid, stage in stages.items():
-        n = _numbers(stage, TrainingNumbers)
+        n = typed_numbers(stage, TrainingNumbers)
         for metric, (label, _) in METRICS.items():
             outcome, _ = _compare(n, metric)
             counts[outcome].append(f"{TASK_TITLES.get(sid, sid)} {label}")

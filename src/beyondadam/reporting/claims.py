@@ -33,6 +33,12 @@ from beyondadam.reporting.checks import (
     theorem1,
     x_split,
 )
+from beyondadam.reporting.rate_checks import (
+    FAMILY_SETTING,
+    adopt_every_beta2,
+    amsgrad_where_theory,
+    family_online,
+)
 from beyondadam.reporting.trims import trim_note
 
 __all__ = [
@@ -155,6 +161,47 @@ CLAIMS: tuple[Claim, ...] = (
         criterion=f"|x_T(Adam) − 1| ≤ {X_TOL} for every C > 2 of the sweep",
         stages=("theorem1",),
         check=theorem1,
+    ),
+    Claim(
+        id="atlas-amsgrad",
+        source="Theorem 4, Section 4; Corollary 1",
+        statement=(
+            "AMSGrad converges on the online problem wherever β1 < √β2 (the condition of its "
+            "analysis), for every (β1, β2) of the atlas."
+        ),
+        criterion=(
+            "no atlas cell with β1 < √β2 has the verdict 'fails' (regret exponent ≥ 0.9 over the "
+            "last decade); 'undecided' cells (0.75 < exponent < 0.9) are counted and reported "
+            "as too short a horizon, not as failures"
+        ),
+        stages=("atlas",),
+        check=amsgrad_where_theory,
+    ),
+    Claim(
+        id="atlas-adopt",
+        source="Taniguchi et al. 2024, ADOPT (not a claim of this paper)",
+        statement=(
+            "ADOPT converges on the online counterexample for every β2 of the atlas "
+            '("converges with any β2").'
+        ),
+        criterion="no atlas cell of ADOPT has the verdict 'fails' (regret exponent ≥ 0.9)",
+        stages=("atlas",),
+        check=adopt_every_beta2,
+    ),
+    Claim(
+        id="family-online",
+        source="Figure 1, Section 5; Theorem 4",
+        statement=(
+            "On the online problem, by the rate of its regret, Adam fails to converge and "
+            "AMSGrad converges."
+        ),
+        criterion=(
+            f"family stage, setting '{FAMILY_SETTING}' (β1 = 0.9, β2 = 0.99): verdict 'fails' "
+            "for Adam (regret exponent ≥ 0.9 over the last decade) and 'converges' for AMSGrad "
+            "(exponent ≤ 0.75)"
+        ),
+        stages=("family",),
+        check=family_online,
     ),
     _training_claim(
         "mnist-logreg-train",

@@ -16,6 +16,8 @@ import numpy as np
 from beyondadam.reporting.numbers import (
     AtlasNumbers,
     AtlasOptimizer,
+    FamilyNumbers,
+    FamilyRun,
     Figure1Numbers,
     SettingNumbers,
     SimOptimizer,
@@ -25,7 +27,7 @@ from beyondadam.reporting.numbers import (
 from beyondadam.reporting.results import StageRecord
 from beyondadam.reporting.stage import StageContext, display_names, figure_records
 
-__all__ = ["run_atlas", "run_figure1", "run_theorem1"]
+__all__ = ["atlas_note", "run_atlas", "run_family", "run_figure1", "run_theorem1"]
 
 
 def _half_index(steps: np.ndarray) -> int:
@@ -151,16 +153,19 @@ def run_theorem1(ctx: StageContext) -> StageRecord:
 
 
 def run_atlas(ctx: StageContext) -> StageRecord:
-    """Final x_T of each optimizer over a (beta1, beta2) grid on the online problem."""
+    """Each atlas optimizer over a (beta1, beta2) grid on the online problem: x_T and its rate."""
     from beyondadam import sim
 
     p = ctx.profile
-    names = display_names(p.optimizers)
+    names = display_names(p.atlas_optimizers)
     config = {
         "problem": "paper_online",
+        "optimizers": list(names.values()),
         "grid": f"{p.atlas_grid} x {p.atlas_grid}, log-spaced in [0, 0.9999]",
         "steps": p.atlas_steps,
         "lr": f"{p.sim_lr} / sqrt(t)",
+        "verdict": "regret exponent p over the last decade: converges if p <= 0.75, fails if "
+        "p >= 0.9, undecided between (beyondadam.sim.rates)",
     }
     res = sim.atlas(
         "paper_online",
@@ -175,14 +180,16 @@ def run_atlas(ctx: StageContext) -> StageRecord:
     optimizers = {}
     for key, name in names.items():
         wrong = res.final_x[name] > 0
-        optimizers[key] = AtlasOptimizer(name, int(wrong.sum()), int((wrong & cond).sum()))
-    numbers = AtlasNumbers(int(b1.size), int(cond.sum()), optimizers)
-    notes = tuple(
-        f"{o.name} ends on the wrong side (x_T > 0) in {o.wrong_side} of {numbers.cells} cells "
-        f"({o.wrong_side_where_beta1_lt_sqrt_beta2} of the {numbers.cells_beta1_lt_sqrt_beta2} "
-        "cells with beta1 < sqrt(beta2))."
-        for o in optimizers.values()
-    )
+        optimizers[key] = AtlasOptimizer(
+            name,
+            int(wrong.sum()),
+            int((wrong & cond).sum()),
+            verdicts=res.verdict_counts(name),
+            verdicts_where_beta1_lt_sqrt_beta2=res.verdict_counts(name, cond),
+            wrong_side_verdicts=res.verdict_counts(name, wrong & cond),
+        )
+    numbers = AtlasNumbers(int(b1.size), int(cond.sum()), optimizers, T=p.atlas_steps)
+    notes = tuple(atlas_note(o, numbers) for o in optimizers.values())
     paths = res.write(ctx.stage_dir)
     figures = figure_records(
         ctx,
@@ -194,3 +201,76 @@ def run_atlas(ctx: StageContext) -> StageRecord:
         config,
     )
     return StageRecord(status="done", config=config, numbers=numbers, figures=figures, notes=notes)
+
+
+def atlas_note(o: AtlasOptimizer, n: AtlasNumbers) -> str:
+    """One sentence: an optimizer's verdicts over the atlas and what its wrong-side cells are."""
+    v, w = o.verdicts, o.wrong_side_verdicts
+    text = (
+        f"{o.name} at T = {n.T:,}: converges in {v.get('converges', 0)}, fails in "
+        f"{v.get('fails', 0)}, undecided in {v.get('undecided', 0)} of {n.cells} cells"
+    )
+    if o.wrong_side_where_beta1_lt_sqrt_beta2:
+        text += (
+            f"; of its {o.wrong_side_where_beta1_lt_sqrt_beta2} cells ending at x_T > 0 with "
+            f"beta1 < sqrt(beta2), the rate says {w.get('converges', 0)} converge, "
+            f"{w.get('undecided', 0)} are undecided (a slow start: the horizon is too short to "
+            f"tell) and {w.get('fails', 0)} fail"
+        )
+    return text + "."
+
+
+def run_family(ctx: StageContext) -> StageRecord:
+    """Every catalog optimizer on the counterexamples, with its regret-rate verdict."""
+    from beyondadam.optim import catalog
+    from beyondadam.sim.family import PAPER_BETAS, SETTINGS, default_problems, family
+
+    p = ctx.profile
+    problems = default_problems()
+    if p.family_problems:
+        known = {pr.name: pr for pr in problems}
+        unknown = [n for n in p.family_problems if n not in known]
+        if unknown:
+            raise ValueError(f"family_problems: unknown {unknown}; known: {sorted(known)}")
+        problems = tuple(known[n] for n in p.family_problems)
+    config = {
+        "optimizers": "the whole catalog",
+        "problems": [pr.name for pr in problems],
+        "steps": p.family_steps,
+        "stochastic seeds": p.family_seeds,
+        "lr": f"lr / sqrt(t), lr = {p.sim_lr} or the optimizer's default",
+        "paper betas": list(PAPER_BETAS),
+    }
+    res = family(None, p.family_steps, problems=problems, seeds=p.family_seeds, lr=p.sim_lr)
+    keys = {e.name: e.key for e in catalog.ENTRIES}
+    runs = tuple(
+        FamilyRun(
+            key=keys[r.optimizer],
+            name=r.optimizer,
+            setting=r.setting,
+            problem=r.problem,
+            hyperparameters=r.hyperparameters,
+            x_final=float(r.x_final),
+            x_star=float(r.x_star),
+            avg_regret=float(r.avg_regret),
+            exponent=float(r.exponent),
+            verdict=str(r.verdict),
+        )
+        for r in res.rows
+    )
+    settings = tuple(s for s in SETTINGS if any(r.setting == s for r in runs))
+    numbers = FamilyNumbers(
+        p.family_steps, p.family_seeds, tuple(res.problems), settings, runs, tuple(res.missing)
+    )
+    paths = res.write(ctx.stage_dir)
+    figures = figure_records(
+        ctx,
+        paths,
+        "Which fixes fix it: every optimizer on the counterexamples",
+        f"Verdict of the regret-rate rule (colour) and regret exponent (in each cell), "
+        f"T = {p.family_steps:,}, one panel per setting.",
+        "The paper shows Adam failing and AMSGrad converging on these problems (Theorems 1-3, "
+        "Figure 1); the other optimizers are later fixes, shown without a claim.",
+        config,
+    )
+    return StageRecord(status="done", config=config, numbers=numbers, figures=figures)

@@ -14,8 +14,13 @@ Layout (``numbers`` of each stage)::
                    "x_T_seeds", "avg_regret_T", "avg_regret_half"}}}
     theorem1: {"kind": "theorem1", "x_star", "T", "beta1", "C": [...], "beta2": [...],
                "optimizers": {key: {"name", "x_T": [per C], "avg_regret": [per C]}}}
-    atlas:    {"kind": "atlas", "cells", "cells_beta1_lt_sqrt_beta2",
-               "optimizers": {key: {"name", "wrong_side", "wrong_side_where_beta1_lt_sqrt_beta2"}}}
+    atlas:    {"kind": "atlas", "T", "cells", "cells_beta1_lt_sqrt_beta2",
+               "optimizers": {key: {"name", "wrong_side", "wrong_side_where_beta1_lt_sqrt_beta2",
+                                    "verdicts", "verdicts_where_beta1_lt_sqrt_beta2",
+                                    "wrong_side_verdicts"}}}      (verdict -> cells)
+    family:   {"kind": "family", "T", "seeds", "problems", "settings", "missing",
+               "runs": [{"key", "name", "setting", "problem", "hyperparameters", "x_T", "x_star",
+                         "avg_regret_T", "exponent", "verdict"}]}
     training: {"kind": "training", "task", "test_note", "n_test", "test_complete",
                "optimizers": {key: {"name", "selected", "seeds", "diverged", "final_train_loss",
                                     "final_test_loss", "final_test_accuracy"}},
@@ -36,6 +41,8 @@ __all__ = [
     "TRAINING_RANGES",
     "AtlasNumbers",
     "AtlasOptimizer",
+    "FamilyNumbers",
+    "FamilyRun",
     "Figure1Numbers",
     "JsonRecord",
     "SettingNumbers",
@@ -201,11 +208,22 @@ class Theorem1Numbers(JsonRecord):
 
 @dataclass(frozen=True)
 class AtlasOptimizer(JsonRecord):
-    """How often one optimizer ends on the wrong side (x_T > 0) of the atlas' problem."""
+    """One optimizer over the atlas' grid: where it ends and what its regret rate says.
+
+    The verdict counts map each verdict of :func:`beyondadam.sim.rates.classify` (``converges``,
+    ``fails``, ``undecided``) to a number of cells.
+    """
 
     name: str
     wrong_side: int
+    """Cells whose final iterate ends on the wrong side, x_T > 0."""
     wrong_side_where_beta1_lt_sqrt_beta2: int
+    verdicts: dict[str, int]
+    """Verdict -> cells, over the whole grid."""
+    verdicts_where_beta1_lt_sqrt_beta2: dict[str, int]
+    """Verdict -> cells, among the cells with beta1 < sqrt(beta2)."""
+    wrong_side_verdicts: dict[str, int]
+    """Verdict -> cells, among the wrong-side cells with beta1 < sqrt(beta2)."""
 
 
 @dataclass(frozen=True)
@@ -216,6 +234,52 @@ class AtlasNumbers(JsonRecord):
     cells: int
     cells_beta1_lt_sqrt_beta2: int
     optimizers: dict[str, AtlasOptimizer]
+    T: int = 0
+    """Steps of every cell (0: not stored)."""
+
+
+@dataclass(frozen=True)
+class FamilyRun(JsonRecord):
+    """One (optimizer, setting, problem) of the family stage."""
+
+    JSON_KEYS: ClassVar[dict[str, str]] = {"x_final": "x_T", "avg_regret": "avg_regret_T"}
+    key: str
+    """The optimizer's catalog key (``"adam"``)."""
+    name: str
+    setting: str
+    """One of :data:`beyondadam.sim.family.SETTINGS` (``"paper betas, lr=0.5"``)."""
+    problem: str
+    hyperparameters: str
+    x_final: float
+    x_star: float
+    avg_regret: float
+    """R_T/T (the seed mean on a stochastic problem)."""
+    exponent: float
+    """Regret exponent fitted over the last decade (NaN where none could be fitted)."""
+    verdict: str
+    """``converges``, ``fails`` or ``undecided``."""
+
+
+@dataclass(frozen=True)
+class FamilyNumbers(JsonRecord):
+    """Every optimizer of the run on the counterexamples, in each setting."""
+
+    KIND: ClassVar[str] = "family"
+    T: int
+    seeds: int
+    """Runs of each stochastic problem (the verdict reads their mean)."""
+    problems: tuple[str, ...]
+    settings: tuple[str, ...]
+    runs: tuple[FamilyRun, ...]
+    missing: tuple[str, ...] = ()
+    """Optimizers asked for that have no simulator rule (not run)."""
+
+    def run(self, key: str, setting: str, problem: str) -> FamilyRun:
+        """The run of (optimizer key, setting, problem); ``KeyError`` when it is not stored."""
+        for r in self.runs:
+            if (r.key, r.setting, r.problem) == (key, setting, problem):
+                return r
+        raise KeyError(f"family: no run of {key!r}, {setting!r} on {problem!r}")
 
 
 @dataclass(frozen=True)
@@ -264,11 +328,12 @@ class TrainingNumbers(JsonRecord):
     """The experiments' summary table, one row per optimizer (for readers; no claim reads it)."""
 
 
-StageNumbers = Figure1Numbers | Theorem1Numbers | AtlasNumbers | TrainingNumbers
+StageNumbers = Figure1Numbers | Theorem1Numbers | AtlasNumbers | FamilyNumbers | TrainingNumbers
 """The numbers of any stage."""
 
 _KINDS: dict[str, Any] = {
-    c.KIND: c for c in (Figure1Numbers, Theorem1Numbers, AtlasNumbers, TrainingNumbers)
+    c.KIND: c
+    for c in (Figure1Numbers, Theorem1Numbers, AtlasNumbers, FamilyNumbers, TrainingNumbers)
 }
 
 

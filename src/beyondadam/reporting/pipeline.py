@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from beyondadam.reporting import results as _results
-from beyondadam.reporting.collect import run_atlas, run_figure1, run_theorem1
+from beyondadam.reporting.collect import run_atlas, run_family, run_figure1, run_theorem1
 from beyondadam.reporting.environment import collect_environment
 from beyondadam.reporting.preflight import ReproduceError, preflight
 from beyondadam.reporting.profiles import Profile
@@ -57,6 +57,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("figure1", "Figure 1: online and stochastic problems", run_figure1),
     Stage("theorem1", "Theorem 1 example", run_theorem1),
     Stage("atlas", "Convergence atlas over (β1, β2)", run_atlas),
+    Stage("family", "Which fixes fix it: every optimizer on the counterexamples", run_family),
     _training_stage("mnist-logreg", "mnist"),
     _training_stage("mnist-mlp", "mnist"),
     _training_stage("cifarnet", "cifar"),

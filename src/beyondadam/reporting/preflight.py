@@ -58,10 +58,11 @@ def _check_writable(out_dir: Path) -> None:
 
 
 def _check_optimizers(profile: Profile) -> None:
-    """Every optimizer of the profile must be in the catalog."""
+    """Every optimizer of the profile (the atlas' included) must be in the catalog."""
     from beyondadam.optim import catalog
 
-    unknown = [k for k in profile.optimizers if k not in catalog.CATALOG]
+    keys = dict.fromkeys((*profile.optimizers, *profile.atlas_optimizers))
+    unknown = [k for k in keys if k not in catalog.CATALOG]
     if unknown:
         raise ReproduceError(
             f"profile {profile.name!r}: unknown optimizer(s) {', '.join(unknown)}; "

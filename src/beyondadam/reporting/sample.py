@@ -16,6 +16,10 @@ import numpy as np
 
 from beyondadam.reporting import results as _results
 from beyondadam.reporting.numbers import (
+    AtlasNumbers,
+    AtlasOptimizer,
+    FamilyNumbers,
+    FamilyRun,
     Figure1Numbers,
     SettingNumbers,
     SimOptimizer,
@@ -93,6 +97,41 @@ def _theorem1() -> Theorem1Numbers:
     )
 
 
+def _atlas() -> AtlasNumbers:
+    """A 16 x 16 atlas: Adam fails in part of the grid, AMSGrad nowhere, ADOPT nowhere."""
+
+    def v(c: int, f: int, u: int) -> dict[str, int]:
+        return {"converges": c, "fails": f, "undecided": u}
+
+    return AtlasNumbers(
+        cells=256,
+        cells_beta1_lt_sqrt_beta2=200,
+        T=200_000,
+        optimizers={
+            "adam": AtlasOptimizer("Adam", 60, 40, v(150, 60, 46), v(120, 40, 40), v(0, 30, 10)),
+            "amsgrad": AtlasOptimizer("AMSGrad", 9, 9, v(180, 0, 76), v(150, 0, 50), v(0, 0, 9)),
+            "adopt": AtlasOptimizer("ADOPT", 0, 0, v(220, 0, 36), v(180, 0, 20), v(0, 0, 0)),
+        },
+    )
+
+
+def _family() -> FamilyNumbers:
+    """Adam fails and AMSGrad converges on the online problem; both converge on Theorem 1's."""
+    setting, problems = "paper betas, lr=0.5", ("paper_online", "theorem1(C=5)")
+    verdicts = {
+        "adam": (("fails", 0.97, 0.9999), ("fails", 1.0, 1.0)),
+        "amsgrad": (("converges", 0.46, -0.999), ("converges", 0.5, -0.99)),
+    }
+    runs = tuple(
+        FamilyRun(
+            key, _NAMES[key], setting, prob, "lr=0.5, betas=(0.9, 0.99)", x, -1.0, 0.1, p, verdict
+        )
+        for key, rows in verdicts.items()
+        for prob, (verdict, p, x) in zip(problems, rows, strict=True)
+    )
+    return FamilyNumbers(5_000_000, 1, problems, (setting,), runs)
+
+
 def sample_stages(
     figures: dict[str, tuple[FigureRecord, ...]] | None = None,
 ) -> dict[str, StageRecord]:
@@ -113,7 +152,8 @@ def sample_stages(
     return {
         "figure1": done("figure1", "Figure 1", Figure1Numbers(**setting), 6.0),
         "theorem1": done("theorem1", "Theorem 1 example", _theorem1(), 2.0),
-        "atlas": done("atlas", "Convergence atlas", None, 5.0),
+        "atlas": done("atlas", "Convergence atlas", _atlas(), 5.0),
+        "family": done("family", "Every optimizer on the counterexamples", _family(), 20.0),
         "mnist-logreg": done(
             "mnist-logreg",
             "MNIST logistic regression",

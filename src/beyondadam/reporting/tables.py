@@ -13,6 +13,7 @@ from typing import Any
 from beyondadam.reporting.numbers import (
     TRAINING_RANGES,
     AtlasNumbers,
+    FamilyNumbers,
     Figure1Numbers,
     StageNumbers,
     Theorem1Numbers,
@@ -62,15 +63,47 @@ def _theorem1(n: Theorem1Numbers) -> Table:
     return Table(header, tuple((o.name, *map(_g, o.x_final)) for o in n.optimizers.values()))
 
 
+def _verdict_cells(v: dict[str, int]) -> tuple[str, str, str]:
+    return tuple(str(v.get(k, 0)) for k in ("converges", "fails", "undecided"))  # type: ignore[return-value]
+
+
 def _atlas(n: AtlasNumbers) -> Table:
+    region = f"β1 < √β2 (of {n.cells_beta1_lt_sqrt_beta2})"
     header = (
         "optimizer",
+        f"converges (of {n.cells})",
+        "fails",
+        "undecided",
+        f"converges, {region}",
+        "fails there",
+        "undecided there",
         f"cells with x_T > 0 (of {n.cells})",
-        f"of them with β1 < √β2 (of {n.cells_beta1_lt_sqrt_beta2})",
+        "x_T > 0 with β1 < √β2: converges / fails / undecided",
     )
     rows = tuple(
-        (o.name, str(o.wrong_side), str(o.wrong_side_where_beta1_lt_sqrt_beta2))
+        (
+            o.name,
+            *_verdict_cells(o.verdicts),
+            *_verdict_cells(o.verdicts_where_beta1_lt_sqrt_beta2),
+            str(o.wrong_side),
+            f"{o.wrong_side_where_beta1_lt_sqrt_beta2}: "
+            + " / ".join(_verdict_cells(o.wrong_side_verdicts)),
+        )
         for o in n.optimizers.values()
+    )
+    return Table(header, rows)
+
+
+def _family(n: FamilyNumbers) -> Table:
+    """Optimizer x setting rows, problem columns: ``verdict (exponent)``."""
+    header = ("optimizer", "setting", *n.problems)
+    cells: dict[tuple[str, str], dict[str, str]] = {}
+    for r in n.runs:
+        exp = "—" if r.exponent != r.exponent else f"{r.exponent:.2f}"  # NaN: no fit
+        cells.setdefault((r.name, r.setting), {})[r.problem] = f"{r.verdict} ({exp})"
+    rows = tuple(
+        (name, setting, *(row.get(p, "—") for p in n.problems))
+        for (name, setting), row in cells.items()
     )
     return Table(header, rows)
 
@@ -125,6 +158,7 @@ _TABLES: dict[type, Callable[[Any], Table]] = {
     Figure1Numbers: _figure1,
     Theorem1Numbers: _theorem1,
     AtlasNumbers: _atlas,
+    FamilyNumbers: _family,
     TrainingNumbers: _training,
 }
 

@@ -75,6 +75,13 @@ def stage_trims(profile: Mapping[str, Any], stage_id: str) -> list[str]:
         return _diff("grid side", p.get("atlas_grid"), paper["atlas_grid"]) + _diff(
             "steps", p.get("atlas_steps"), paper["atlas_steps"]
         )
+    if stage_id == "family":
+        probs = p.get("family_problems")
+        return (
+            _diff("steps", p.get("family_steps"), paper["family_steps"])
+            + _diff("stochastic seeds", p.get("family_seeds"), paper["family_seeds"])
+            + _diff("problems", ", ".join(probs) if probs else "all", "all", str)
+        )
     run_tp = (p.get("training") or {}).get(stage_id)
     paper_tp = paper["training"].get(stage_id)
     if not isinstance(run_tp, Mapping) or paper_tp is None:
