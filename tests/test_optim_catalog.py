@@ -147,11 +147,17 @@ def test_unknown_and_missing_hyperparameters():
     assert CATALOG["amsgrad"].validate({"betas": [0.9, 0.99]})["betas"] == (0.9, 0.99)
 
 
+def _covers(entry, variant, oracle) -> bool:
+    kw = {k: v for k, v in variant.items() if k != "maximize"}
+    return oracle.translate(entry.validate(kw)) is not None
+
+
 VARIANTS = [
     pytest.param(e, i, k, id=f"{e.key}-{i}-{o.label}")
     for e in ENTRIES
-    for i in range(len(e.variants))
+    for i, v in enumerate(e.variants)
     for k, o in enumerate(e.oracles)
+    if _covers(e, v, o)
 ]
 
 
@@ -163,8 +169,6 @@ def test_every_declared_variant_equals_its_oracles(entry, i, k):
     kw = entry.validate(variant)
     oracle = entry.oracles[k]
     theirs = oracle.translate(kw)
-    if theirs is None:
-        pytest.skip(f"{oracle.label} does not implement {entry.variants[i]}")
     problem = Problem.random(np.random.default_rng([i, k, *entry.key.encode()]), STEPS)
     a = run_ours(entry, kw, problem, torch.float64, "default", maximize)
     b = run_oracle(oracle, theirs, problem, torch.float64, "default", maximize)
