@@ -149,9 +149,15 @@ def _padam(options: Mapping[str, Any]) -> tuple[Params, int]:
     return _family(b1, b2, options["eps"], partial=p), ak.MAX | (ak.POWER if p != 0.5 else 0)
 
 
+def _decay_if_any(options: Mapping[str, Any]) -> int:
+    # Without weight decay the decoupled step is the coupled one (the classes skip both when
+    # weight_decay == 0); leaving the bit off keeps these rules on their vectorized paths.
+    return _decoupled(options) if options["weight_decay"] != 0 else 0
+
+
 def _radam(options: Mapping[str, Any]) -> tuple[Params, int]:
     b1, b2 = options["betas"]
-    return _family(b1, b2, options["eps"]), ak.RECTIFY | _decoupled(options)
+    return _family(b1, b2, options["eps"]), ak.RECTIFY | _decay_if_any(options)
 
 
 def _adabelief(options: Mapping[str, Any]) -> tuple[Params, int]:
@@ -161,7 +167,7 @@ def _adabelief(options: Mapping[str, Any]) -> tuple[Params, int]:
         flags = ak.RECTIFY
     else:
         flags = ak.BIAS_TORCH | (ak.MAX if options["amsgrad"] else 0)
-    return _family(b1, b2, options["eps"]), flags | ak.BELIEF | _decoupled(options)
+    return _family(b1, b2, options["eps"]), flags | ak.BELIEF | _decay_if_any(options)
 
 
 def _adopt(options: Mapping[str, Any]) -> tuple[Params, int]:
