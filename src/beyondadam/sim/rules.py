@@ -1,7 +1,8 @@
 """The simulator's update rules, keyed by the catalog's ``Entry.sim``.
 
 A :class:`Rule` is a compiled :class:`~beyondadam.sim._runner.Kernel` (which may serve several
-rules: Adam, AMSGrad and AdamNC share the Adam-family kernel) and a pure-Python ``pack`` that maps
+rules: Adam, AMSGrad, AdamNC, NosAdam, AdamX, Padam, RAdam and AdaBelief share the Adam-family
+kernel; AdaBound and AMSBound share one) and a pure-Python ``pack`` that maps
 an optimizer's validated options (:meth:`beyondadam.optim.catalog.Entry.validate`: defaults filled,
 the class's own checks passed) to the kernel's named parameters and flag bits.  ``RULES`` is the
 registry; :func:`check_coverage` fails when a catalog entry names no rule.
