@@ -1,7 +1,8 @@
 """The simulator's update rules, keyed by the catalog's ``Entry.sim``.
 
 A :class:`Rule` is a compiled :class:`~beyondadam.sim._runner.Kernel` (which may serve several
-rules: Adam, AMSGrad and AdamNC share the Adam-family kernel) and a pure-Python ``pack`` that maps
+rules: Adam, AMSGrad, AdamNC, NosAdam, AdamX, Padam, RAdam and AdaBelief share the Adam-family
+kernel; AdaBound and AMSBound share one) and a pure-Python ``pack`` that maps
 an optimizer's validated options (:meth:`beyondadam.optim.catalog.Entry.validate`: defaults filled,
 the class's own checks passed) to the kernel's named parameters and flag bits.  ``RULES`` is the
 registry; :func:`check_coverage` fails when a catalog entry names no rule.
@@ -149,9 +150,15 @@ def _padam(options: Mapping[str, Any]) -> tuple[Params, int]:
     return _family(b1, b2, options["eps"], partial=p), ak.MAX | (ak.POWER if p != 0.5 else 0)
 
 
+def _decay_if_any(options: Mapping[str, Any]) -> int:
+    # Without weight decay the decoupled step is the coupled one (the classes skip both when
+    # weight_decay == 0); leaving the bit off keeps these rules on their vectorized paths.
+    return _decoupled(options) if options["weight_decay"] != 0 else 0
+
+
 def _radam(options: Mapping[str, Any]) -> tuple[Params, int]:
     b1, b2 = options["betas"]
-    return _family(b1, b2, options["eps"]), ak.RECTIFY | _decoupled(options)
+    return _family(b1, b2, options["eps"]), ak.RECTIFY | _decay_if_any(options)
 
 
 def _adabelief(options: Mapping[str, Any]) -> tuple[Params, int]:
@@ -161,7 +168,7 @@ def _adabelief(options: Mapping[str, Any]) -> tuple[Params, int]:
         flags = ak.RECTIFY
     else:
         flags = ak.BIAS_TORCH | (ak.MAX if options["amsgrad"] else 0)
-    return _family(b1, b2, options["eps"]), flags | ak.BELIEF | _decoupled(options)
+    return _family(b1, b2, options["eps"]), flags | ak.BELIEF | _decay_if_any(options)
 
 
 def _adopt(options: Mapping[str, Any]) -> tuple[Params, int]:
