@@ -355,6 +355,27 @@ class DaskExecutor(Executor):
         self.client.close()
 
 
+def check_executor(
+    kind: str,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    max_batch: int = 10,
+    threads: int | None = None,
+) -> None:
+    """Raise ``ValueError`` naming the first bad executor argument; nothing is started."""
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be an integer >= 1, got {threads}")
+    if max_batch < 1:
+        raise ValueError(f"max_batch must be an integer >= 1, got {max_batch}")
+    if kind not in EXECUTORS:
+        raise ValueError(f"executor must be one of {list(EXECUTORS)}, got {kind!r}")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers}")
+    if kind == "dask" and not scheduler:
+        raise ValueError("executor 'dask' needs a scheduler address (--scheduler tcp://HOST:PORT)")
+
+
 def make_executor(
     kind: str = "local",
     *,
@@ -369,16 +390,7 @@ def make_executor(
     cluster whose scheduler listens at ``scheduler`` (e.g. ``tcp://10.0.0.5:8786``). ``threads``:
     torch threads per worker (local default: cores // workers; dask default: 1).
     """
-    if threads is not None and threads < 1:
-        raise ValueError(f"threads must be an integer >= 1, got {threads}")
-    if max_batch < 1:
-        raise ValueError(f"max_batch must be an integer >= 1, got {max_batch}")
-    if kind not in EXECUTORS:
-        raise ValueError(f"executor must be one of {list(EXECUTORS)}, got {kind!r}")
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers must be an integer >= 1, got {workers}")
+    check_executor(kind, scheduler=scheduler, workers=workers, max_batch=max_batch, threads=threads)
     if kind == "local":
         return LocalExecutor(workers, max_batch, threads)
-    if not scheduler:
-        raise ValueError("executor 'dask' needs a scheduler address (--scheduler tcp://HOST:PORT)")
     return DaskExecutor(scheduler, threads=threads or 1, max_batch=max_batch)

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from beyondadam.experiments.checkpoint import CHECKPOINT_DIR, checkpoint_path
 from beyondadam.experiments.data import load_dataset
-from beyondadam.experiments.executors import Executor, make_executor, split_units
+from beyondadam.experiments.executors import Executor, check_executor, make_executor, split_units
 from beyondadam.experiments.interrupt import handle_signals
 from beyondadam.experiments.optimizers import hparam_grid
 from beyondadam.experiments.runs import RunConfig, RunResult, validate_config
@@ -271,6 +271,10 @@ def compute_protocol(
             )
     for c in grid_cfgs:
         validate_config(c)
+    if isinstance(executor, str):  # argument mistakes before any file is read
+        check_executor(
+            executor, scheduler=scheduler, workers=workers, max_batch=max_batch, threads=threads
+        )
     check_store(out_dir)  # a foreign or corrupt store fails here, before training
     data = load_dataset(spec.dataset, data_dir)  # missing/corrupt files fail here, before training
     if isinstance(executor, str):

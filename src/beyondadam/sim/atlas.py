@@ -236,7 +236,8 @@ class AtlasResult:
                                "regret exponent (last decade)"))  # fmt: skip
             for row, (data, kw, label) in enumerate(panels):
                 ax = axes[row, k]
-                im = ax.pcolormesh(e1, e2, data.T, shading="flat", **kw)
+                # Rasterized: a large grid as vector quads made SVG output take minutes.
+                im = ax.pcolormesh(e1, e2, data.T, shading="flat", rasterized=True, **kw)
                 _axis_scale(ax, "x", spacing)
                 _axis_scale(ax, "y", spacing)
                 _theory(ax, self.problem, e1, e2, legend=k == 0 and row == 0)
