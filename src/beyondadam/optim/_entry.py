@@ -10,6 +10,7 @@ twice.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from collections.abc import Callable, Mapping
@@ -25,6 +26,14 @@ if TYPE_CHECKING:
 SWITCHES = ("maximize", "foreach", "fused")
 
 Translate = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+@functools.cache
+def _signature_defaults(cls: type) -> tuple[tuple[str, Any], ...]:
+    # Cached: the simulator validates every configuration of an atlas (hundreds of thousands),
+    # and inspect.signature costs tens of microseconds each time.
+    params = list(inspect.signature(cls.__init__).parameters.values())[2:]
+    return tuple((p.name, p.default) for p in params if p.name not in SWITCHES)
 
 
 @dataclass(frozen=True)
@@ -96,8 +105,7 @@ class Entry:
 
         A required hyperparameter (SGD's ``lr``) maps to ``inspect.Parameter.empty``.
         """
-        params = list(inspect.signature(self.cls.__init__).parameters.values())[2:]
-        return {p.name: p.default for p in params if p.name not in SWITCHES}
+        return dict(_signature_defaults(self.cls))
 
     def hyperparameters(self) -> tuple[str, ...]:
         """The names of its hyperparameters, in signature order."""

@@ -37,7 +37,8 @@ class OptimizerSpec:
         entry = catalog.get(self.name)
         object.__setattr__(self, "name", entry.name)
         object.__setattr__(self, "kwargs", dict(self.kwargs))
-        self.options()  # validates
+        # Validated once (an atlas creates hundreds of thousands of specs); options() copies it.
+        object.__setattr__(self, "_options", entry.validate(self.kwargs))
         rule_for(entry)  # the simulator must have its rule
 
     @property
@@ -52,7 +53,7 @@ class OptimizerSpec:
 
     def options(self) -> dict[str, Any]:
         """All constructor options, defaults filled in (validated by the class's checks)."""
-        return self.entry.validate(self.kwargs)
+        return dict(self._options)
 
     def torch_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for the :mod:`beyondadam.optim` class (as given by the user)."""
