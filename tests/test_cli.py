@@ -221,6 +221,13 @@ def test_unallocatable_sizes_refused(monkeypatch, tmp_path):
     _options.check_memory(2**20, "a small run", "--x")  # far below: accepted
 
 
+def test_too_many_recorded_seeds_refused_with_a_usable_bound(tmp_path):
+    """Memory aside, the engine keeps at most MAX_RECORDED values a curve array: say so first."""
+    last = refused(["synthetic", "--seeds", "100000", "--out", str(tmp_path)], "'--seeds'")
+    assert "use at most 73,313 seeds" in last
+    assert not any(tmp_path.iterdir())
+
+
 # ---------------------------------------------------------------------------- overwriting
 
 

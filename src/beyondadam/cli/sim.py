@@ -139,6 +139,18 @@ def synthetic(optimizers, beta1, beta2, steps, stochastic_steps, seeds, online_p
     per = BYTES_PER_CONFIG + BYTES_PER_CHECKPOINT * checkpoints
     check_memory(n * per, f"{n:,} simulated runs", "--seeds")
     from beyondadam.sim import figure1, get_problem
+    from beyondadam.sim.engine import MAX_RECORDED, log_checkpoints
+
+    # The stochastic curves are recorded per seed; say which option to lower before any work.
+    k = len(log_checkpoints(stochastic_steps or steps, checkpoints))
+    if len(entries) * seeds * k > MAX_RECORDED:
+        most = MAX_RECORDED // (len(entries) * k)
+        fail(
+            "--seeds",
+            f"{seeds:,} seeds x {len(entries)} optimizers x {k} recorded checkpoints exceed the "
+            f"{MAX_RECORDED:,} values a curve array may hold; use at most {most:,} seeds with "
+            "these --checkpoints, or fewer --checkpoints",
+        )
 
     with library_errors():
         res = figure1(
