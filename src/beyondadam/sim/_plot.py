@@ -27,6 +27,21 @@ def save(fig, outdir: Path, stem: str, formats: Iterable[str]) -> list[Path]:
     return paths
 
 
+def write_outputs(
+    fig, frame, outdir: str | Path, stem: str, formats: Iterable[str], data_format: str
+) -> list[Path]:
+    """Create ``outdir``; save ``fig`` as ``stem.<fmt>`` and ``frame`` as ``stem.<csv|parquet>``.
+
+    The one write step of every simulator result (figure, atlas, sweep, family); no figure is
+    drawn when ``formats`` is empty (``fig`` may then be ``None``).
+    """
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    paths = save(fig, outdir, stem, formats) if fig is not None else []
+    paths.append(write_table(frame, outdir, stem, data_format))
+    return paths
+
+
 def write_table(frame, outdir: Path, stem: str, data_format: str) -> Path:
     """Write a DataFrame as CSV or Parquet."""
     if data_format == "csv":

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from beyondadam.optim import catalog
-from beyondadam.sim._plot import pyplot, save, write_table
+from beyondadam.sim._plot import pyplot, write_outputs
 from beyondadam.sim.engine import Config, check_horizon, run_batch
 from beyondadam.sim.optimizers import OptimizerSpec
 from beyondadam.sim.problems import Problem, get_problem
@@ -254,11 +254,8 @@ class AtlasResult:
         self, outdir: str | Path, formats: Sequence[str] = ("png", "svg"), data_format: str = "csv"
     ) -> list[Path]:
         """Write ``atlas.<fmt>`` and ``atlas.<csv|parquet>``."""
-        outdir = Path(outdir)
-        outdir.mkdir(parents=True, exist_ok=True)
-        paths = save(self.plot(), outdir, "atlas", formats)
-        paths.append(write_table(self.to_frame(), outdir, "atlas", data_format))
-        return paths
+        fig = self.plot() if formats else None
+        return write_outputs(fig, self.to_frame(), outdir, "atlas", formats, data_format)
 
 
 def rate_checkpoints(horizon: int, count: int = RATE_CHECKPOINTS) -> np.ndarray:

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from beyondadam.optim import catalog
-from beyondadam.sim._plot import pyplot, save, write_markdown, write_table
+from beyondadam.sim._plot import pyplot, write_markdown, write_outputs
 from beyondadam.sim.engine import Config, check_horizon, log_checkpoints, run_batch
 from beyondadam.sim.optimizers import OptimizerSpec
 from beyondadam.sim.problems import Problem, bernoulli, paper_online, paper_stochastic, periodic
@@ -218,11 +218,9 @@ class FamilyResult:
         self, outdir: str | Path, formats: Sequence[str] = ("png", "svg"), data_format: str = "csv"
     ) -> list[Path]:
         """Write ``family.<fmt>`` (figure), ``family.<csv|parquet>`` and ``family.md``."""
-        outdir = Path(outdir)
-        outdir.mkdir(parents=True, exist_ok=True)
-        paths = save(self.plot(), outdir, "family", formats) if formats else []
-        paths.append(write_table(self.to_frame(), outdir, "family", data_format))
-        paths.append(write_markdown(self.markdown(), outdir, "family"))
+        fig = self.plot() if formats else None
+        paths = write_outputs(fig, self.to_frame(), outdir, "family", formats, data_format)
+        paths.append(write_markdown(self.markdown(), Path(outdir), "family"))
         return paths
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from beyondadam.sim._plot import pyplot, save, write_table
+from beyondadam.sim._plot import pyplot, write_outputs
 from beyondadam.sim.engine import Config, check_horizon, run_batch
 from beyondadam.sim.optimizers import OptimizerSpec
 from beyondadam.sim.problems import theorem1
@@ -91,11 +91,8 @@ class SweepResult:
         self, outdir: str | Path, formats: Sequence[str] = ("png", "svg"), data_format: str = "csv"
     ) -> list[Path]:
         """Write ``theorem1_sweep.<fmt>`` and ``theorem1_sweep.<csv|parquet>``."""
-        outdir = Path(outdir)
-        outdir.mkdir(parents=True, exist_ok=True)
-        paths = save(self.plot(), outdir, "theorem1_sweep", formats)
-        paths.append(write_table(self.to_frame(), outdir, "theorem1_sweep", data_format))
-        return paths
+        fig = self.plot() if formats else None
+        return write_outputs(fig, self.to_frame(), outdir, "theorem1_sweep", formats, data_format)
 
 
 def theorem1_sweep(
