@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["BenchmarkData", "TrialRecord"]
+__all__ = ["BenchmarkData", "BenchmarkSpec", "TrialRecord"]
 
 
 @dataclass(frozen=True)
@@ -61,3 +61,26 @@ class BenchmarkData:
     budget: int
     seeds: int
     records: list[TrialRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """What a benchmark runs (filled in by the benchmark's runner; see the issue's contract).
+
+    Attributes:
+        tasks: task ids.
+        optimizers: catalog names.
+        budget: random-search trials per (task, optimizer).
+        seeds: seeds of the selected configuration per (task, optimizer).
+        steps: per-task iterations, as ``((task, steps), ...)``; a task not named runs its
+            default :attr:`~beyondadam.experiments.tasks.Task.steps`.
+        tune: the hyperparameters searched: ``("lr",)`` or ``("lr", "betas")``.
+
+    """
+
+    tasks: tuple[str, ...]
+    optimizers: tuple[str, ...]
+    budget: int = 10
+    seeds: int = 5
+    steps: tuple[tuple[str, int], ...] = ()
+    tune: tuple[str, ...] = ("lr",)
