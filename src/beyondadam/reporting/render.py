@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from beyondadam.reporting.benchmark_report import STAGE_ID as BENCHMARK
+from beyondadam.reporting.benchmark_report import section_html, section_markdown
 from beyondadam.reporting.claims import (
     CLAIMS,
     HOLDS,
@@ -23,7 +25,7 @@ from beyondadam.reporting.claims import (
     ClaimOutcome,
     evaluate_claims,
 )
-from beyondadam.reporting.results import StageRecord, parse_stages, write_atomic
+from beyondadam.reporting.results import FigureRecord, StageRecord, parse_stages, write_atomic
 from beyondadam.reporting.tables import Table, numbers_table
 
 __all__ = ["render_html", "render_markdown", "write_report"]
@@ -151,6 +153,7 @@ def render_markdown(data: Mapping[str, Any], claims: Sequence[Claim] = CLAIMS) -
             + (f" *Note: this verdict {out.trimmed}.*" if out.trimmed else ""),
         ]
         lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+    lines += ["", *section_markdown(data)]
     lines += ["", "## Stages", "", "| Stage | Status | Wall time | Notes |", "|---|---|---|---|"]
     for sid, rec in _stage_rows(data):
         notes = list(rec.notes)
@@ -174,7 +177,7 @@ def render_markdown(data: Mapping[str, Any], claims: Sequence[Claim] = CLAIMS) -
         lines.append("")
     lines += ["", "## Figures", ""]
     for sid, rec in _stage_rows(data):
-        for fig in rec.figures:
+        for fig in rec.figures if sid != BENCHMARK else ():  # in its own section
             lines += [f"### {fig.title or sid}", "", f"![{fig.title}]({fig.path})", ""]
             if fig.caption:
                 lines += [fig.caption, ""]
@@ -250,6 +253,27 @@ def _data_uri(path: Path) -> str | None:
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+def _figure_html(fig: FigureRecord, sid: str, out_dir: Path) -> str:
+    """One ``<figure>``: the image inlined as a data URI, caption, paper's counterpart, config."""
+    uri = _data_uri(out_dir / fig.path)
+    if uri is None:
+        img = f'<p class="missing">Figure file missing: {_e(fig.path)}</p>'
+    else:
+        img = f'<img src="{uri}" alt="{_e(fig.title or sid)}">'
+    caption = f"<div>{_e(fig.caption)}</div>" if fig.caption else ""
+    paper = f'<div class="paper"><b>In the paper:</b> {_e(fig.paper)}</div>' if fig.paper else ""
+    config = (
+        f"<div>Configuration: <code>{_e(_config_text(fig.config))}</code></div>"
+        if fig.config
+        else ""
+    )
+    wide = ' class="wide"' if _is_wide(out_dir / fig.path) else ""
+    return (
+        f"<figure{wide}><h3>{_e(fig.title or sid)}</h3>{img}"
+        f"<figcaption>{caption}{paper}{config}</figcaption></figure>"
+    )
+
+
 def render_html(
     data: Mapping[str, Any], out_dir: str | os.PathLike[str], claims: Sequence[Claim] = CLAIMS
 ) -> str:
@@ -281,30 +305,11 @@ def render_html(
         )
     parts.append("</tbody></table>")
 
+    parts += section_html(data, lambda fig, sid: _figure_html(fig, sid, out_dir))
     parts.append('<h2 id="figures">Figures</h2><div class="figs">')
     for sid, rec in _stage_rows(data):
-        for fig in rec.figures:
-            uri = _data_uri(out_dir / fig.path)
-            if uri is None:
-                img = f'<p class="missing">Figure file missing: {_e(fig.path)}</p>'
-            else:
-                img = f'<img src="{uri}" alt="{_e(fig.title or sid)}">'
-            caption = f"<div>{_e(fig.caption)}</div>" if fig.caption else ""
-            paper = (
-                f'<div class="paper"><b>In the paper:</b> {_e(fig.paper)}</div>'
-                if fig.paper
-                else ""
-            )
-            config = (
-                f"<div>Configuration: <code>{_e(_config_text(fig.config))}</code></div>"
-                if fig.config
-                else ""
-            )
-            wide = ' class="wide"' if _is_wide(out_dir / fig.path) else ""
-            parts.append(
-                f"<figure{wide}><h3>{_e(fig.title or sid)}</h3>{img}"
-                f"<figcaption>{caption}{paper}{config}</figcaption></figure>"
-            )
+        if sid != BENCHMARK:  # in its own section
+            parts += [_figure_html(fig, sid, out_dir) for fig in rec.figures]
     parts.append("</div>")
 
     parts.append(

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from beyondadam.reporting import results as _results
+from beyondadam.reporting.benchmark_stats import BenchmarkNumbers, analyse
 from beyondadam.reporting.numbers import (
     AtlasNumbers,
     AtlasOptimizer,
@@ -32,7 +33,13 @@ from beyondadam.reporting.numbers import (
 from beyondadam.reporting.profiles import QUICK
 from beyondadam.reporting.results import FigureRecord, StageRecord
 
-__all__ = ["sample_results", "sample_stages", "write_sample"]
+__all__ = [
+    "sample_benchmark",
+    "sample_benchmark_data",
+    "sample_results",
+    "sample_stages",
+    "write_sample",
+]
 
 _NAMES = {"adam": "Adam", "amsgrad": "AMSGrad"}
 
@@ -132,6 +139,46 @@ def _family() -> FamilyNumbers:
     return FamilyNumbers(5_000_000, 1, problems, (setting,), runs)
 
 
+def sample_benchmark_data(shifts: dict[str, dict[str, float]] | None = None) -> Any:
+    """A made-up benchmark: Adam, AMSGrad and Yogi on two tasks, budget 4, 5 seeds.
+
+    ``shifts[task][optimizer]`` is added to that optimizer's final test losses (Adam's are
+    about 0.30 on every task, with a seed spread of about 0.01); by default AMSGrad ties with
+    Adam everywhere and Yogi is far worse on the second task.
+    """
+    from beyondadam.experiments.benchmark import BenchmarkData, TrialRecord
+
+    tasks, opts = ("mnist-logreg", "mnist-mlp"), ("adam", "amsgrad", "yogi")
+    shifts = shifts if shifts is not None else {"mnist-mlp": {"yogi": 0.2}}
+    spread = (0.0, 0.01, -0.01, 0.005, -0.005)
+    records = []
+    for t in tasks:
+        for k, o in enumerate(opts):
+            shift = shifts.get(t, {}).get(o, 0.0)
+            for i in range(4):
+                val = 0.3 + 0.1 * ((i + k) % 4) + shift
+                records.append(
+                    TrialRecord(t, o, "search", i, {"lr": 10.0 ** -(i + 1)}, 1000 + i, "done",
+                                val, val, 0.9, 100, 500, 1.0)
+                )  # fmt: skip
+            for i, d in enumerate(spread):
+                loss = 0.3 + shift + d * (1 if k % 2 == 0 else -1)
+                records.append(
+                    TrialRecord(t, o, "seed", i, {"lr": 1e-3}, i, "done", loss, loss,
+                                0.92 - shift, 200 + 50 * k if i < 4 else None, 500, 1.0)
+                )  # fmt: skip
+    return BenchmarkData(tasks, opts, budget=4, seeds=len(spread), records=records)
+
+
+def sample_benchmark(shifts: dict[str, dict[str, float]] | None = None) -> BenchmarkNumbers:
+    """The analysis of :func:`sample_benchmark_data` (CIFARNET listed as not run)."""
+    return analyse(
+        sample_benchmark_data(shifts),
+        {"adam": "Adam", "amsgrad": "AMSGrad", "yogi": "Yogi"},
+        not_run=("cifarnet",),
+    )
+
+
 def sample_stages(
     figures: dict[str, tuple[FigureRecord, ...]] | None = None,
 ) -> dict[str, StageRecord]:
@@ -167,6 +214,7 @@ def sample_stages(
             reason="CIFAR-10 (binary version) not found in DIR.",
             command="beyondadam reproduce --profile quick --out OUT --data-dir DIR",
         ),
+        "benchmark": done("benchmark", "Does anything beat Adam?", sample_benchmark(), 300.0),
     }
 
 
