@@ -33,11 +33,7 @@ def _rec(task, opt, phase, i, test_loss, val_loss=1.0, acc=0.9, target=None, sta
 def _data(losses: dict[tuple[str, str], list[float]], budget_vals=None) -> BenchmarkData:
     tasks = tuple(dict.fromkeys(t for t, _ in losses))
     opts = tuple(dict.fromkeys(o for _, o in losses))
-    recs = [
-        _rec(t, o, "seed", i, v)
-        for (t, o), vs in losses.items()
-        for i, v in enumerate(vs)
-    ]
+    recs = [_rec(t, o, "seed", i, v) for (t, o), vs in losses.items() for i, v in enumerate(vs)]
     for (t, o), vs in (budget_vals or {}).items():
         recs += [_rec(t, o, "search", i, 0.0, val_loss=v) for i, v in enumerate(vs)]
     n = len(next(iter(losses.values())))
@@ -79,7 +75,8 @@ def test_holm_changes_a_borderline_decision():
     assert holm([0.02, 0.5, 0.9]) == pytest.approx([0.06, 1.0, 1.0])
     # the step-down: sorted p (0.01, 0.02, 0.04) -> (0.03, 0.04, 0.04), monotone
     assert holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
-    assert math.isnan(holm([math.nan, 0.01])[0]) and holm([math.nan, 0.01])[1] == 0.01
+    assert math.isnan(holm([math.nan, 0.01])[0])
+    assert holm([math.nan, 0.01])[1] == 0.01
 
     # the same borderline difference is a win alone and a tie among three tests
     rng = np.random.default_rng(3)
@@ -125,7 +122,8 @@ def test_performance_profile_by_hand():
     assert prof.rho["adam"] == pytest.approx((2 / 3, 2 / 3, 1.0, 1.0))
     assert prof.rho["amsgrad"] == pytest.approx((1 / 3, 1 / 3, 2 / 3, 1.0))
     missing = performance_profile({"adam": {"a": 1.0}, "x": {"a": math.nan}}, taus=[10.0])
-    assert missing.ratios["x"] == (math.inf,) and missing.rho["x"] == (0.0,)
+    assert missing.ratios["x"] == (math.inf,)
+    assert missing.rho["x"] == (0.0,)
 
 
 @pytest.mark.parametrize("n", [1, 3, 5, 6])
@@ -146,17 +144,22 @@ def test_budget_curves_intervals_and_json_round_trip():
     data.records.append(_rec("t", "adam", "seed", 5, math.nan, status="diverged"))
     n = analyse(data, names={"adam": "Adam", "amsgrad": "AMSGrad"}, not_run=("cifarnet",))
     curve = n.budget_curves[0]
-    assert curve.lo == 0.3 and curve.hi == pytest.approx(0.7)  # median of all six (inf = top)
+    assert curve.lo == 0.3
+    assert curve.hi == pytest.approx(0.7)
     assert curve.curves["adam"][-1] == 0.0  # all three drawn: the best (the lowest) is certain
     assert curve.curves["amsgrad"][0] == pytest.approx((0.25 + 1 + 1) / 3)
     r = n.result("t", "adam")
-    assert r.seeds == 6 and r.diverged == 1 and len(r.test_loss) == 5
+    assert r.seeds == 6
+    assert r.diverged == 1
+    assert len(r.test_loss) == 5
     assert r.test_loss_low < r.test_loss_mean < r.test_loss_high
     assert r.test_acc_mean == pytest.approx(0.9)
-    assert r.steps_to_target == math.inf and r.reached == 0.0
+    assert r.steps_to_target == math.inf
+    assert r.reached == 0.0
     back = BenchmarkNumbers.from_json(json.loads(json.dumps(jsonable(n.to_json()))))
     assert jsonable(back.to_json()) == jsonable(n.to_json())
-    assert back.not_run == ("cifarnet",) and back.names["adam"] == "Adam"
+    assert back.not_run == ("cifarnet",)
+    assert back.names["adam"] == "Adam"
 
 
 def test_time_to_target_median_needs_half_the_seeds():

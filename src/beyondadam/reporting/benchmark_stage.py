@@ -18,16 +18,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from beyondadam.reporting import datasets
 from beyondadam.reporting.benchmark_figures import plot_all
 from beyondadam.reporting.benchmark_stats import BenchmarkNumbers, analyse
 from beyondadam.reporting.benchmark_tables import markdown_tables, tables
-from beyondadam.reporting.datasets import dataset_status
 from beyondadam.reporting.results import FigureRecord, StageRecord, jsonable, write_atomic
 from beyondadam.reporting.stage import StageContext, display_names, figure_records
 
 __all__ = [
     "CPU_FALLBACK",
     "FIGURES",
+    "data_missing",
     "not_run_tasks",
     "resolve_tasks",
     "run_benchmark_stage",
@@ -59,6 +60,19 @@ def resolve_tasks(names: Sequence[str]) -> tuple[str, ...]:
         else:
             raise ValueError(f"unknown task {name!r}; choose from cpu, all, {', '.join(TASKS)}")
     return tuple(dict.fromkeys(out))
+
+
+def data_missing(tasks: Sequence[str], data_dir: str | Path | None) -> str:
+    """Why the data of ``tasks`` cannot be loaded (the loader's reason), or ``""``."""
+    from beyondadam.experiments import get_task
+
+    for dataset in dict.fromkeys(get_task(t).dataset for t in tasks):
+        if dataset not in ("mnist", "cifar10"):  # generated data (the noisy quadratic)
+            continue
+        status = datasets.dataset_status(dataset, data_dir)
+        if not status.ready:
+            return status.reason
+    return ""
 
 
 def not_run_tasks(tasks: Sequence[str]) -> tuple[str, ...]:
@@ -130,19 +144,16 @@ def _not_run(why: str, command: str) -> StageRecord:
 
 def run_benchmark_stage(ctx: StageContext) -> StageRecord:
     """Run the profile's benchmark, analyse it and draw its figures."""
-    from beyondadam.experiments import benchmark, get_task, make_executor
+    from beyondadam.experiments import benchmark, make_executor
 
     p = ctx.profile
     if not p.benchmark_tasks:
         cmd = ctx.command.replace(f"--profile {p.name}", "--profile family")
         return _not_run(f"the {p.name} profile runs no benchmark", cmd)
     tasks = resolve_tasks(p.benchmark_tasks)
-    for dataset in dict.fromkeys(get_task(t).dataset for t in tasks):
-        if dataset not in ("mnist", "cifar10"):  # generated data (the noisy quadratic)
-            continue
-        status = dataset_status(dataset, ctx.data_dir)
-        if not status.ready:
-            return _not_run(status.reason, ctx.command)
+    missing = data_missing(tasks, ctx.data_dir)
+    if missing:
+        return _not_run(missing, ctx.command)
     names = display_names(p.benchmark_optimizers or _catalog_keys())
     spec = benchmark.BenchmarkSpec(
         tasks=tasks,
