@@ -27,11 +27,11 @@ def _g(x: float) -> str:
     return "—" if not math.isfinite(x) else f"{x:.4g}"
 
 
-def _interval(mean: float, low: float, high: float) -> str:
+def _interval(mean: float, low: float, high: float, n: int) -> str:
     if not math.isfinite(mean):
         return "—"
-    if low == high == mean:
-        return f"{mean:.4g} (1 seed)"
+    if n < 2:
+        return f"{mean:.4g} (1 seed, no interval)"
     return f"{mean:.4g} [{low:.4g}, {high:.4g}]"
 
 
@@ -83,8 +83,8 @@ def results_table(n: BenchmarkNumbers) -> Table:
                 r.task,
                 n.names.get(r.optimizer, r.optimizer),
                 _selected(r),
-                _interval(r.test_loss_mean, r.test_loss_low, r.test_loss_high),
-                _interval(r.test_acc_mean, r.test_acc_low, r.test_acc_high),
+                _interval(r.test_loss_mean, r.test_loss_low, r.test_loss_high, len(r.test_loss)),
+                _interval(r.test_acc_mean, r.test_acc_low, r.test_acc_high, len(r.test_loss)),
                 steps,
                 f"{r.reached:.0%}",
                 f"{r.diverged} of {r.seeds}",
