@@ -1,7 +1,9 @@
 import copy
+from dataclasses import replace
 
 import pytest
 
+from beyondadam.reporting.benchmark_stats import analyse
 from beyondadam.reporting.claims import (
     CLAIMS,
     HOLDS,
@@ -12,7 +14,7 @@ from beyondadam.reporting.claims import (
     evaluate_claims,
 )
 from beyondadam.reporting.results import parse_stages
-from beyondadam.reporting.sample import sample_benchmark, sample_results
+from beyondadam.reporting.sample import sample_benchmark, sample_benchmark_data, sample_results
 
 
 def _by_id(stages):
@@ -154,6 +156,16 @@ def test_not_in_general_from_the_benchmark(stages, shifts, verdict):
     assert out.verdict == verdict
     assert "Optimizers that beat Adam on a majority of the 2 tasks" in out.measured
     assert "Not run here: cifarnet" in out.measured
+
+
+def test_not_in_general_needs_two_seeds(stages):
+    numbers = sample_benchmark()
+    one_seed = [r for r in sample_benchmark_data().records if r.phase == "search" or r.index == 0]
+    data = replace(sample_benchmark_data(), records=one_seed, seeds=1)
+    stages["benchmark"]["numbers"] = analyse(data, numbers.names).to_json()
+    out = _by_id(stages)["not-in-general"]
+    assert out.verdict == NOT_RUN
+    assert "untested" in out.detail
 
 
 def test_not_in_general_is_not_run_without_the_benchmark(stages):

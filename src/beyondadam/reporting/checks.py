@@ -288,6 +288,8 @@ def not_in_general(stages: Stages) -> ClaimOutcome:
     )
     if n.not_run:
         measured += f". Not run here: {', '.join(n.not_run)}"
+    if len(by["untested"]) == len(outcomes):
+        return ClaimOutcome(NOT_RUN, measured, "every comparison untested (< 2 finished seeds)")
     beats = len(by["win"]) >= IN_GENERAL_SHARE * len(outcomes) and not by["loss"]
     if beats:
         return ClaimOutcome(
