@@ -262,6 +262,69 @@ def write_sample(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
                 config={"format": suffix},
             ),
         )
+    figs["atlas"] = _sample_atlas(out, plt)
+    (out / "family").mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(4, 2), dpi=80)
+    ax.imshow([[2, 2], [0, 0]], cmap="RdYlGn_r", vmin=0, vmax=2)
+    fig.savefig(out / "family" / "family.png")
+    plt.close(fig)
+    figs["family"] = (FigureRecord("family/family.png", "Sample family", "Invented verdicts."),)
     data = sample_results(figs)
     _results.save(out, data)
     return data
+
+
+SAMPLE_ATLAS_GRID = 16
+"""The sample atlas's grid (as its numbers say: 256 cells)."""
+
+
+def _sample_atlas(out: Path, plt: Any) -> tuple[FigureRecord, ...]:
+    """An invented 16 x 16 atlas with trajectories (its data file and a PNG) under ``out/atlas``.
+
+    Adam ends at +1 (R_t/t levels off at 0.2) where beta1 < sqrt(beta2) and beta2 < 0.99, every
+    other cell goes to -1 with R_t/t ~ t^-1/2; each cell's curves differ (they scale with beta2).
+    """
+    from beyondadam.reporting.collect import ATLAS_DATA
+    from beyondadam.reporting.interactive import write_atlas_data
+    from beyondadam.sim.atlas import AtlasResult, AtlasTrajectories, beta_grid
+    from beyondadam.sim.problems import get_problem
+
+    n, horizon = SAMPLE_ATLAS_GRID, 200_000
+    b = beta_grid(n, "log")
+    b1, b2 = np.meshgrid(b, b, indexing="ij")
+    steps = np.unique(np.rint(np.geomspace(1, horizon, 40)).astype(np.int64))
+    names = [o.name for o in _atlas().optimizers.values()]
+    fails = (b1 < np.sqrt(b2)) & (b2 < 0.99)
+    rows_x, rows_r, cells, fx, fr, ex, vd = [], [], {}, {}, {}, {}, {}
+    for k, name in enumerate(names):
+        bad = fails if k == 0 else np.zeros_like(fails)
+        end = np.where(bad, 1.0, -1.0)[..., None]
+        decay = np.exp(-steps / (50.0 + 5000.0 * b2[..., None]))
+        x = end * (1 - decay)
+        r = np.where(bad[..., None], 0.2 + 0.5 * decay, (1.0 + b2[..., None]) / np.sqrt(steps))
+        rows_x.append(x.reshape(n * n, -1))
+        rows_r.append(r.reshape(n * n, -1))
+        cells[name] = k * n * n + np.arange(n * n).reshape(n, n)
+        fx[name], fr[name] = x[..., -1], r[..., -1]
+        ex[name] = np.where(bad, 1.0, 0.5)
+        vd[name] = np.where(bad, "fails", "converges")
+    traj = AtlasTrajectories(
+        steps, np.vstack(rows_x).astype(np.float32), np.vstack(rows_r).astype(np.float32), cells
+    )
+    res = AtlasResult(
+        get_problem("paper_online"), horizon, b, b.copy(), fx, fr, 0.0, 3 * n * n,
+        {"spacing": "log"}, ex, vd, traj,
+    )  # fmt: skip
+    live = write_atlas_data(res, out / "atlas" / ATLAS_DATA).relative_to(out).as_posix()
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=80)
+    ax.imshow(fails.T, origin="lower", cmap="RdYlGn_r")
+    fig.savefig(out / "atlas" / "atlas.png")
+    plt.close(fig)
+    return (
+        FigureRecord(
+            "atlas/atlas.png",
+            "Sample atlas",
+            "Invented cells and trajectories.",
+            interactive=live,
+        ),
+    )

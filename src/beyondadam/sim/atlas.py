@@ -37,7 +37,7 @@ import numpy as np
 
 from beyondadam.optim import catalog
 from beyondadam.sim._plot import pyplot, write_outputs
-from beyondadam.sim.engine import Config, check_horizon, run_batch
+from beyondadam.sim.engine import Config, check_horizon, log_checkpoints, run_batch
 from beyondadam.sim.optimizers import OptimizerSpec
 from beyondadam.sim.problems import Problem, get_problem
 from beyondadam.sim.rates import Verdict, classify
@@ -162,6 +162,20 @@ def _theory(ax, problem: Problem, e1: np.ndarray, e2: np.ndarray, legend: bool) 
         ax.legend(fontsize=6, loc="upper left")
 
 
+@dataclass(frozen=True)
+class AtlasTrajectories:
+    """x_t and R_t / t of each distinct configuration of an atlas at the recorded steps.
+
+    ``x`` and ``avg_regret`` have shape (configurations, len(steps)) and are float32 (enough to
+    draw them); ``cells[name]`` (shape (len(beta1), len(beta2))) is each cell's configuration row.
+    """
+
+    steps: np.ndarray
+    x: np.ndarray
+    avg_regret: np.ndarray
+    cells: dict[str, np.ndarray]
+
+
 @dataclass
 class AtlasResult:
     """Final x_T, R_T / T, regret exponent and verdict on a (beta1, beta2) grid, per optimizer.
@@ -182,6 +196,8 @@ class AtlasResult:
     meta: dict = field(default_factory=dict)
     exponent: dict[str, np.ndarray] = field(default_factory=dict)
     verdict: dict[str, np.ndarray] = field(default_factory=dict)
+    trajectories: AtlasTrajectories | None = None
+    """x_t and R_t / t of every cell at log-spaced steps (only with ``trajectory_points``)."""
 
     def to_frame(self):
         """Long DataFrame: optimizer, beta1, beta2, x_T, R_T/T (then exponent, verdict)."""
@@ -277,13 +293,16 @@ def atlas(
     seed: int = 0,
     x0: float = 0.0,
     progress: bool = False,
+    trajectory_points: int = 0,
 ) -> AtlasResult:
     """Run the (beta1, beta2) grid ``beta_grid(grid, spacing)`` squared for each optimizer.
 
     ``optimizers``: catalog names (any case) with betas or beta1 (see :func:`atlas_name`);
     ``RMSProp`` means Adam with beta1 = 0 (varies with beta2 only); optimizers with only beta1
     vary with beta1 only; each distinct configuration is run once.  ``eps=None`` keeps each
-    optimizer's own default eps.
+    optimizer's own default eps.  ``trajectory_points`` > 0 also records that many log-spaced
+    steps over [1, T] and keeps every cell's trajectory (:class:`AtlasTrajectories`); the
+    verdicts still read the rate checkpoints only, so they do not change.
     """
     problem = get_problem(problem)
     horizon = check_horizon(horizon)
@@ -307,11 +326,19 @@ def atlas(
                 ids[i, j] = index[key]
         cells[name] = ids
     ck = rate_checkpoints(horizon)
-    res = run_batch(configs, horizon, checkpoints=ck, progress=progress)
+    recorded = ck
+    if trajectory_points:
+        recorded = np.union1d(ck, log_checkpoints(horizon, trajectory_points))
+    res = run_batch(configs, horizon, checkpoints=recorded, progress=progress)
+    rate_cols = np.searchsorted(res.steps, ck)
     fx = {k: res.final_x[v] for k, v in cells.items()}
     fr = {k: res.final_avg_regret[v] for k, v in cells.items()}
-    if res.steps.size >= 3:
-        rates = classify(res.steps, res.avg_regret)
+    traj = None
+    if trajectory_points:
+        f32 = np.float32
+        traj = AtlasTrajectories(res.steps, res.x.astype(f32), res.avg_regret.astype(f32), cells)
+    if ck.size >= 3:
+        rates = classify(res.steps[rate_cols], res.avg_regret[:, rate_cols])
         p = np.array([r.exponent for r in rates])
         v = np.array([str(r.verdict) for r in rates])
     else:  # a horizon too short for a rate (T < 3)
@@ -320,4 +347,4 @@ def atlas(
     meta = {"spacing": spacing, "lr": lr, "eps": eps, "schedule": schedule, "seed": seed, "x0": x0}
     return AtlasResult(problem, horizon, b, b.copy(), fx, fr, res.seconds, len(configs), meta,
                        {k: p[ids] for k, ids in cells.items()},
-                       {k: v[ids] for k, ids in cells.items()})  # fmt: skip
+                       {k: v[ids] for k, ids in cells.items()}, traj)  # fmt: skip
