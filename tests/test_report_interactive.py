@@ -10,6 +10,7 @@ import pytest
 
 from beyondadam.reporting.browser import find_chromium, open_page
 from beyondadam.reporting.interactive import (
+    TRAJECTORY_POINTS,
     VERDICT_CODES,
     atlas_data,
     decode_array,
@@ -69,21 +70,27 @@ def test_encoding_round_trip_and_float16_range():
 
 def test_atlas_keeps_trajectories_without_changing_verdicts():
     from beyondadam.sim.atlas import atlas
+    from beyondadam.sim.engine import log_checkpoints
 
     kw = {"grid": 4, "horizon": 3000}
     plain = atlas("paper_online", ("Adam", "AMSGrad"), **kw)
     with pytest.raises(ValueError, match="trajectory_points"):
         atlas_data(plain)
-    full = atlas("paper_online", ("Adam", "AMSGrad"), trajectory_points=30, **kw)
+    full = atlas("paper_online", ("Adam", "AMSGrad"), trajectory_points=TRAJECTORY_POINTS, **kw)
     for name in plain.final_x:
         assert np.array_equal(plain.exponent[name], full.exponent[name], equal_nan=True)
         assert np.array_equal(plain.verdict[name], full.verdict[name])
     tr = full.trajectories
     assert (tr.steps[0], tr.steps[-1]) == (1, 3000)
-    assert tr.steps.size >= 30
     rows = tr.cells["Adam"]
     assert np.allclose(tr.x[rows, -1], full.final_x["Adam"], atol=1e-6)
     data = atlas_data(full)
+    # the page gets the log-spaced steps only, not the rate checkpoints of the last decade
+    wanted = log_checkpoints(3000, TRAJECTORY_POINTS)
+    assert tr.steps.size > wanted.size
+    assert data["steps"] == wanted.tolist()
+    cols = np.searchsorted(tr.steps, wanted)
+    assert np.allclose(decode_array(data["traj_x"]), tr.x[:, cols], atol=2e-3)
     codes = decode_array(data["optimizers"][1]["v"])
     assert [VERDICT_CODES[c] for c in codes.ravel()] == list(full.verdict["AMSGrad"].ravel())
 

@@ -78,6 +78,14 @@ def atlas_data(res: AtlasResult) -> dict[str, Any]:
     traj = res.trajectories
     if traj is None:
         raise ValueError("the atlas was run without trajectory_points: no trajectories to embed")
+    from beyondadam.sim.engine import log_checkpoints
+
+    # Only the log-spaced steps: the rate checkpoints crowd the last decade (12 more points,
+    # +25% of the page's weight) and add nothing a reader sees at this scale.
+    wanted = log_checkpoints(res.horizon, TRAJECTORY_POINTS)
+    keep = np.isin(traj.steps, wanted)
+    if not np.isin(wanted, traj.steps).all():  # recorded at other points: keep them all
+        keep[:] = True
     code = {v: k for k, v in enumerate(VERDICT_CODES)}
     optimizers = []
     for name in res.final_x:
@@ -98,10 +106,10 @@ def atlas_data(res: AtlasResult) -> dict[str, Any]:
         "T": int(res.horizon),
         "beta1": [float(b) for b in res.beta1],
         "beta2": [float(b) for b in res.beta2],
-        "steps": [int(s) for s in traj.steps],
+        "steps": [int(s) for s in traj.steps[keep]],
         "optimizers": optimizers,
-        "traj_x": encode_array(traj.x, "f2"),
-        "traj_r": encode_array(traj.avg_regret, "f2"),
+        "traj_x": encode_array(traj.x[:, keep], "f2"),
+        "traj_r": encode_array(traj.avg_regret[:, keep], "f2"),
     }
 
 

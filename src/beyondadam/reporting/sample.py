@@ -285,14 +285,15 @@ def _sample_atlas(out: Path, plt: Any) -> tuple[FigureRecord, ...]:
     other cell goes to -1 with R_t/t ~ t^-1/2; each cell's curves differ (they scale with beta2).
     """
     from beyondadam.reporting.collect import ATLAS_DATA
-    from beyondadam.reporting.interactive import write_atlas_data
+    from beyondadam.reporting.interactive import TRAJECTORY_POINTS, write_atlas_data
     from beyondadam.sim.atlas import AtlasResult, AtlasTrajectories, beta_grid
+    from beyondadam.sim.engine import log_checkpoints
     from beyondadam.sim.problems import get_problem
 
     n, horizon = SAMPLE_ATLAS_GRID, 200_000
     b = beta_grid(n, "log")
     b1, b2 = np.meshgrid(b, b, indexing="ij")
-    steps = np.unique(np.rint(np.geomspace(1, horizon, 40)).astype(np.int64))
+    steps = log_checkpoints(horizon, TRAJECTORY_POINTS)
     names = [o.name for o in _atlas().optimizers.values()]
     fails = (b1 < np.sqrt(b2)) & (b2 < 0.99)
     rows_x, rows_r, cells, fx, fr, ex, vd = [], [], {}, {}, {}, {}, {}
