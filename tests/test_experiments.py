@@ -382,7 +382,7 @@ def test_compute_protocol_returns_data_and_writes_only_the_store(mnist, tmp_path
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"task": "mnist-cnn"}, "task must be one of"),
+        ({"task": "mnist-rnn"}, "task must be one of"),
         ({"optimizers": ["adamw"]}, "unknown optimizer .adamw."),
         ({"lrs": [-1.0]}, "lr must be"),
         ({"beta2s": [1.0]}, "beta2"),

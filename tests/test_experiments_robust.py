@@ -86,8 +86,9 @@ def test_foreign_schema_store_is_refused_untouched(tmp_path):
 def test_store_of_another_version_is_refused(tmp_path, monkeypatch):
     with ResultStore(tmp_path):
         pass
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", store_mod.SCHEMA_VERSION + 1)
-    with pytest.raises(StoreError, match=r"schema version 1 \(written by an older beyondadam\)"):
+    version = store_mod.SCHEMA_VERSION
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", version + 1)
+    with pytest.raises(StoreError, match=rf"version {version} \(written by an older beyondadam\)"):
         ResultStore(tmp_path)
     monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 0)
     with pytest.raises(StoreError, match="written by a newer beyondadam"):
