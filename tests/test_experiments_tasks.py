@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
+import signal
 import sqlite3
 
 import numpy as np
@@ -16,6 +18,7 @@ from beyondadam.experiments import batched as engine
 from beyondadam.experiments import store as store_mod
 from beyondadam.experiments import tasks as tasks_mod
 from beyondadam.experiments.data import Dataset
+from beyondadam.experiments.interrupt import Interrupted, handle_signals
 from beyondadam.experiments.losses import RECONSTRUCTION
 from beyondadam.experiments.models import Autoencoder, QuadraticDeep, deep_quadratic_hessian
 from beyondadam.experiments.splits import validation_indices, with_validation
@@ -108,20 +111,23 @@ def test_mnist_tasks_train_and_are_bit_identical(mnist, task):
     assert engine.supports(c) == (task == "mnist-ae")
 
 
-@pytest.mark.parametrize("validation", [False, True])
-def test_autoencoder_batched_equals_plain(mnist, validation):
-    """The stacked reconstruction loss gives the plain loop's runs (any seed mix, validation)."""
+@pytest.mark.parametrize(
+    ("task", "validation"),
+    [("mnist-ae", False), ("mnist-ae", True), ("mnist-logreg", True), ("mnist-mlp", True)],
+)
+def test_batched_equals_plain_with_validation_and_the_autoencoder(mnist, task, validation):
+    """The stacked losses give the plain loop's runs (any seed mix, with or without validation)."""
     cfgs = [
-        cfg("mnist-ae", lr=1e-3, seed=0, validation=validation),
-        cfg("mnist-ae", lr=3e-3, seed=1, opt="amsgrad", validation=validation),
-        cfg("mnist-ae", lr=0.05, seed=0, opt="sgd", validation=validation),
+        cfg(task, lr=1e-3, seed=0, ev=12, validation=validation),
+        cfg(task, lr=3e-3, seed=1, ev=12, opt="amsgrad", validation=validation),
+        cfg(task, lr=0.05, seed=0, ev=12, opt="sgd", validation=validation),
     ]
     for c, rb in zip(cfgs, engine.train_batched(cfgs, mnist), strict=True):
         ref = train(c, mnist)
         assert rb.engine == "batched[3]"
         np.testing.assert_allclose(rb.train_loss, ref.train_loss, rtol=2e-4, atol=2e-5)
         np.testing.assert_allclose(rb.test_loss, ref.test_loss, rtol=2e-4)
-        assert len(rb.val_loss) == (2 if validation else 0)
+        assert len(rb.val_loss) == (1 if validation else 0)
         np.testing.assert_allclose(rb.val_loss, ref.val_loss, rtol=2e-4)
 
 
@@ -218,6 +224,43 @@ def test_validation_run_never_trains_on_the_split(monkeypatch):
     plain = train(cfg(task.name, lr=0.03, steps=14, ev=7))
     assert len(plain.val_loss) == 0
     assert plain.final_val_loss() == math.inf
+
+
+def _kill_at(step_to_kill):
+    """A progress callback that sends this process SIGTERM after ``step_to_kill`` run-steps."""
+    seen = {"n": 0}
+
+    def progress(n, loss):
+        seen["n"] += n
+        if seen["n"] == step_to_kill:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return progress
+
+
+def test_validation_run_resumes_bit_identically(tmp_path):
+    c = cfg("quadratic-deep", lr=0.03, steps=40, ev=10, validation=True)
+    ref = train(c)
+    ck = tmp_path / "ck.pt"
+    with handle_signals(), pytest.raises(Interrupted):
+        train(c, progress=_kill_at(23), checkpoint=ck, checkpoint_every=10**9)
+    res = train(c, checkpoint=ck)
+    assert np.array_equal(res.train_loss, ref.train_loss)
+    assert np.array_equal(res.val_loss, ref.val_loss)
+    assert len(res.val_loss) == 4
+
+
+def test_batched_validation_group_resumes_bit_identically(mnist, tmp_path):
+    group = [cfg("mnist-logreg", lr=1e-2, seed=s, steps=20, ev=5, validation=True) for s in (0, 1)]
+    ref = engine.train_batched(group, mnist)
+    ck = tmp_path / "group.pt"
+    with handle_signals(), pytest.raises(Interrupted):
+        engine.train_batched(group, mnist, _kill_at(2 * 12), ck, checkpoint_every=10**9)
+    res = engine.train_batched(group, mnist, checkpoint=ck)
+    for a, b in zip(ref, res, strict=True):
+        assert np.array_equal(a.train_loss, b.train_loss)
+        assert np.array_equal(a.val_loss, b.val_loss)
+        assert len(b.val_loss) == 4
 
 
 def test_validation_changes_the_key_only_when_set():

@@ -209,6 +209,10 @@ def deep_quadratic_hessian(dim: int = 100, seed: int = 42) -> np.ndarray:
 class QuadraticDeep(nn.Module):
     """DeepOBS's noisy deep quadratic: per-example loss ``0.5 (theta - x)^T Q (theta - x)``.
 
+    After DeepOBS (Schneider, Balles & Hennig, ICLR 2019), test problem ``quadratic_deep``: 100
+    parameters, the Hessian of :func:`deep_quadratic_hessian`, noise samples ``x`` from its
+    ``quadratic`` data set (:func:`beyondadam.experiments.data.load_quadratic`).
+
     ``theta`` (``dim`` parameters) starts at ones, as in DeepOBS; ``Q`` is
     :func:`deep_quadratic_hessian`. The output ``(B,)`` is the loss itself
     (:data:`~beyondadam.experiments.losses.MODEL_OUTPUT`).
