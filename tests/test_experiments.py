@@ -19,7 +19,6 @@ from beyondadam.experiments import (
     compute_protocol,
     get_task,
     load_curves,
-    load_dataset,
     load_results,
     make_executor,
     mean_ci95,
@@ -37,16 +36,9 @@ from beyondadam.experiments.models import (
     count_parameters,
 )
 from beyondadam.experiments.stacked import StackedModel, stackable
-from tests.datasets import DATA, HAS_MNIST
+from tests.datasets import DATA
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    if not HAS_MNIST:
-        pytest.skip("real MNIST absent: set BEYONDADAM_DATA to a directory with mnist/")
-    return load_dataset("mnist", str(DATA))
 
 
 def adam(task="mnist-logreg", lr=1e-2, b2=0.999, seed=0, steps=60, ev=30, opt="adam"):

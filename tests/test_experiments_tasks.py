@@ -5,8 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
-import signal
 import sqlite3
 
 import numpy as np
@@ -24,16 +22,9 @@ from beyondadam.experiments.models import Autoencoder, QuadraticDeep, deep_quadr
 from beyondadam.experiments.splits import validation_indices, with_validation
 from beyondadam.experiments.stacked import StackedModel
 from beyondadam.experiments.tasks import TASKS, Target
-from tests.datasets import DATA, HAS_MNIST
+from tests.conftest import kill_at
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    if not HAS_MNIST:
-        pytest.skip("real MNIST absent: set BEYONDADAM_DATA to a directory with mnist/")
-    return load_dataset("mnist", str(DATA))
 
 
 def cfg(task, lr=1e-3, seed=0, steps=12, ev=6, opt="adam", validation=False, batch_size=None):
@@ -226,24 +217,12 @@ def test_validation_run_never_trains_on_the_split(monkeypatch):
     assert plain.final_val_loss() == math.inf
 
 
-def _kill_at(step_to_kill):
-    """A progress callback that sends this process SIGTERM after ``step_to_kill`` run-steps."""
-    seen = {"n": 0}
-
-    def progress(n, loss):
-        seen["n"] += n
-        if seen["n"] == step_to_kill:
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return progress
-
-
 def test_validation_run_resumes_bit_identically(tmp_path):
     c = cfg("quadratic-deep", lr=0.03, steps=40, ev=10, validation=True)
     ref = train(c)
     ck = tmp_path / "ck.pt"
     with handle_signals(), pytest.raises(Interrupted):
-        train(c, progress=_kill_at(23), checkpoint=ck, checkpoint_every=10**9)
+        train(c, progress=kill_at(23), checkpoint=ck, checkpoint_every=10**9)
     res = train(c, checkpoint=ck)
     assert np.array_equal(res.train_loss, ref.train_loss)
     assert np.array_equal(res.val_loss, ref.val_loss)
@@ -255,7 +234,7 @@ def test_batched_validation_group_resumes_bit_identically(mnist, tmp_path):
     ref = engine.train_batched(group, mnist)
     ck = tmp_path / "group.pt"
     with handle_signals(), pytest.raises(Interrupted):
-        engine.train_batched(group, mnist, _kill_at(2 * 12), ck, checkpoint_every=10**9)
+        engine.train_batched(group, mnist, kill_at(2 * 12), ck, checkpoint_every=10**9)
     res = engine.train_batched(group, mnist, checkpoint=ck)
     for a, b in zip(ref, res, strict=True):
         assert np.array_equal(a.train_loss, b.train_loss)
