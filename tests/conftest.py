@@ -30,7 +30,7 @@ def mnist():
     return load_dataset("mnist", str(DATA))
 
 
-def kill_at(step_to_kill: int):
+def sigterm_after(step_to_kill: int):
     """A progress callback that sends this process SIGTERM after iteration ``step_to_kill``."""
     seen = {"n": 0}
 

@@ -32,7 +32,7 @@ from beyondadam.experiments import store as store_mod
 from beyondadam.experiments.checkpoint import checkpoint_path
 from beyondadam.experiments.interrupt import Interrupted, handle_signals
 from beyondadam.experiments.store import StoreError, check_store
-from tests.conftest import kill_at
+from tests.conftest import sigterm_after
 from tests.datasets import DATA, needs_cifar
 
 REPO = Path(__file__).resolve().parents[1]
@@ -147,7 +147,7 @@ def test_sigterm_checkpoints_and_resume_is_bit_identical(mnist, tmp_path, kill_a
     ref = train(cfg, small)
     ck = tmp_path / "ck.pt"
     with handle_signals(), pytest.raises(Interrupted):
-        train(cfg, small, progress=kill_at(kill_at), checkpoint=ck, checkpoint_every=10**9)
+        train(cfg, small, progress=sigterm_after(kill_at), checkpoint=ck, checkpoint_every=10**9)
     assert ck.is_file()
     seen = []
     res = train(cfg, small, progress=lambda n, loss: seen.append(n), checkpoint=ck)
@@ -176,7 +176,7 @@ def test_batched_group_checkpoint_resumes_bit_identically(mnist, tmp_path, kill_
     ref = engine.train_batched(group, small)
     ck = tmp_path / "group.pt"
     with handle_signals(), pytest.raises(Interrupted):
-        engine.train_batched(group, small, kill_at(kill_at * 3), ck, checkpoint_every=10**9)
+        engine.train_batched(group, small, sigterm_after(kill_at * 3), ck, checkpoint_every=10**9)
     res = engine.train_batched(group, small, checkpoint=ck)
     assert ref[2].status == res[2].status == "diverged"
     for a, b in zip(ref, res, strict=True):
@@ -219,7 +219,7 @@ def test_run_configs_removes_the_checkpoint_once_stored(mnist, tmp_path, monkeyp
     real = runner_mod.train
 
     def interrupted(c, data, **kw):
-        return real(c, data, **{**kw, "progress": kill_at(25)})
+        return real(c, data, **{**kw, "progress": sigterm_after(25)})
 
     monkeypatch.setattr(runner_mod, "supports", lambda c: False)  # the plain loop, as CIFARNET
     monkeypatch.setattr(runner_mod, "train", interrupted)

@@ -22,7 +22,7 @@ from beyondadam.experiments.models import Autoencoder, QuadraticDeep, deep_quadr
 from beyondadam.experiments.splits import validation_indices, with_validation
 from beyondadam.experiments.stacked import StackedModel
 from beyondadam.experiments.tasks import TASKS, Target
-from tests.conftest import kill_at
+from tests.conftest import sigterm_after
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -222,7 +222,7 @@ def test_validation_run_resumes_bit_identically(tmp_path):
     ref = train(c)
     ck = tmp_path / "ck.pt"
     with handle_signals(), pytest.raises(Interrupted):
-        train(c, progress=kill_at(23), checkpoint=ck, checkpoint_every=10**9)
+        train(c, progress=sigterm_after(23), checkpoint=ck, checkpoint_every=10**9)
     res = train(c, checkpoint=ck)
     assert np.array_equal(res.train_loss, ref.train_loss)
     assert np.array_equal(res.val_loss, ref.val_loss)
@@ -234,7 +234,7 @@ def test_batched_validation_group_resumes_bit_identically(mnist, tmp_path):
     ref = engine.train_batched(group, mnist)
     ck = tmp_path / "group.pt"
     with handle_signals(), pytest.raises(Interrupted):
-        engine.train_batched(group, mnist, kill_at(2 * 12), ck, checkpoint_every=10**9)
+        engine.train_batched(group, mnist, sigterm_after(2 * 12), ck, checkpoint_every=10**9)
     res = engine.train_batched(group, mnist, checkpoint=ck)
     for a, b in zip(ref, res, strict=True):
         assert np.array_equal(a.train_loss, b.train_loss)
