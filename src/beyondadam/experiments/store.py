@@ -206,6 +206,15 @@ class ResultStore:
 
     def put(self, result: RunResult, last_frac: float = 0.1) -> None:
         """Store one result and its curves atomically (a duplicate key is ignored)."""
+        self.put_many([result], last_frac)
+
+    def put_many(self, results: list[RunResult], last_frac: float = 0.1) -> None:
+        """Store several results in one transaction: a kill leaves all of them or none."""
+        with self.conn:  # one transaction
+            for result in results:
+                self._insert(result, last_frac)
+
+    def _insert(self, result: RunResult, last_frac: float) -> None:
         c = result.config
         row = (
             c.key, c.task, c.optimizer, c.hparams, c.seed, c.steps, c.eval_every, c.batch_size,
@@ -214,20 +223,19 @@ class ResultStore:
             result.engine, time.time(), int(c.validation),
             result.final_val_loss() if c.validation else None,
         )  # fmt: skip
-        with self.conn:  # one transaction
-            cur = self.conn.execute(
-                f"INSERT OR IGNORE INTO runs VALUES ({','.join('?' * len(row))})", row
+        cur = self.conn.execute(
+            f"INSERT OR IGNORE INTO runs VALUES ({','.join('?' * len(row))})", row
+        )
+        if cur.rowcount == 0:
+            return
+        for name in _CURVES:
+            if name == "val_loss" and not c.validation:
+                continue  # no split, no curve (as in a version-1 store)
+            arr = np.ascontiguousarray(getattr(result, name))
+            self.conn.execute(
+                "INSERT INTO curves VALUES (?, ?, ?, ?)",
+                (c.key, name, arr.tobytes(), arr.dtype.str),
             )
-            if cur.rowcount == 0:
-                return
-            for name in _CURVES:
-                if name == "val_loss" and not c.validation:
-                    continue  # no split, no curve (as in a version-1 store)
-                arr = np.ascontiguousarray(getattr(result, name))
-                self.conn.execute(
-                    "INSERT INTO curves VALUES (?, ?, ?, ?)",
-                    (c.key, name, arr.tobytes(), arr.dtype.str),
-                )
 
     def get(self, key: str) -> RunResult | None:
         """The stored result for ``key``, or None."""
