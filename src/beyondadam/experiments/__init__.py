@@ -30,11 +30,20 @@ executor into the store), :class:`ResultStore` (SQLite, CSV/Parquet export), :fu
 Layers, each importing only those before it: ``stats``, ``data``, ``splits``, ``models``,
 ``losses``, ``optimizers``, ``tasks``; ``runs`` (the run types); ``interrupt`` (SIGTERM/SIGINT),
 ``checkpoint``; ``stacked`` and ``batched`` (the batched engine), ``runner`` (the plain loop and
-:func:`train_many`); ``executors``, ``store``; ``protocol`` (data); ``plots``; ``outputs`` (files).
+:func:`train_many`); ``executors``, ``store``; ``protocol`` (data); ``benchmark`` (the family
+benchmark: random search per optimizer, selection on validation loss, seeds;
+:func:`run_benchmark`); ``plots``; ``outputs`` (files).
 """
 
 from __future__ import annotations
 
+from beyondadam.experiments.benchmark import (
+    BenchmarkData,
+    BenchmarkSpec,
+    TrialRecord,
+    load_benchmark,
+    run_benchmark,
+)
 from beyondadam.experiments.data import DataError, Dataset, load_cifar10, load_dataset, load_mnist
 from beyondadam.experiments.executors import ExecutorError, make_executor
 from beyondadam.experiments.outputs import run_protocol, write_protocol_files
@@ -54,6 +63,8 @@ from beyondadam.experiments.tasks import TASKS, Task, get_task
 __all__ = [
     "DEFAULT_OPTIMIZERS",
     "TASKS",
+    "BenchmarkData",
+    "BenchmarkSpec",
     "DataError",
     "Dataset",
     "ExecutorError",
@@ -62,8 +73,10 @@ __all__ = [
     "RunConfig",
     "RunResult",
     "Task",
+    "TrialRecord",
     "compute_protocol",
     "get_task",
+    "load_benchmark",
     "load_cifar10",
     "load_curves",
     "load_dataset",
@@ -72,6 +85,7 @@ __all__ = [
     "make_executor",
     "mean_ci95",
     "plot_training_loss",
+    "run_benchmark",
     "run_configs",
     "run_protocol",
     "t_quantile",
