@@ -8,6 +8,7 @@ Nothing is downloaded: the system's Chromium (Debian's ``chromium`` package) is 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -15,11 +16,19 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BrowserCheck", "BrowserUnavailableError", "check_report", "find_chromium"]
+__all__ = [
+    "BrowserCheck",
+    "BrowserUnavailableError",
+    "Page",
+    "check_report",
+    "find_chromium",
+    "open_page",
+]
 
 _CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 _FLAGS = (
@@ -183,6 +192,20 @@ def check_report(
         BrowserUnavailableError: Without a Chromium binary or the ``websocket-client`` package.
 
     """
+    url = Path(html_path).resolve().as_uri()
+    result = BrowserCheck()
+    with open_page(url, chromium=chromium, width=width, timeout=timeout) as page:
+        value = page.evaluate(_IMAGES_JS)
+        result.images = json.loads(value)
+        result.title = page.evaluate("document.title") or ""
+        result.external_requests = page.requests_outside(url)
+        if screenshot is not None:
+            result.screenshot = page.screenshot(screenshot, max_height=max_height)
+        result.console_errors = page.console_errors()
+    return result
+
+
+def _require_browser(chromium: str | None) -> str:
     binary = chromium or find_chromium()
     if binary is None:
         raise BrowserUnavailableError(
@@ -195,8 +218,84 @@ def check_report(
         raise BrowserUnavailableError(
             "the websocket-client package is needed to drive Chromium: pip install websocket-client"
         ) from exc
-    url = Path(html_path).resolve().as_uri()
-    result = BrowserCheck()
+    return binary
+
+
+class Page:
+    """A page open in headless Chromium (see :func:`open_page`): evaluate, wait, screenshot."""
+
+    def __init__(self, cdp: _Cdp, width: int, timeout: float) -> None:
+        self.cdp = cdp
+        self.width = width
+        self.timeout = timeout
+
+    def evaluate(self, expression: str) -> Any:
+        """The value of a JavaScript expression (promises awaited); ``RuntimeError`` on a throw."""
+        out = self.cdp.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
+        if "exceptionDetails" in out:
+            raise RuntimeError(f"{expression[:60]!r} threw: {out['exceptionDetails']}")
+        return out["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float | None = None) -> Any:
+        """Poll ``expression`` until it is truthy and return its value (``TimeoutError``)."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{expression[:80]!r} stayed falsy")
+            time.sleep(0.1)
+
+    def screenshot(self, path: str | os.PathLike[str], max_height: int = 20000) -> Path:
+        """Save a full-page PNG screenshot to ``path``."""
+        metrics = self.cdp.call("Page.getLayoutMetrics")
+        size = metrics.get("cssContentSize") or metrics["contentSize"]
+        height = int(min(max_height, max(900, size["height"])))
+        self.cdp.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=self.width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        shot = self.cdp.call("Page.captureScreenshot", format="png")
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(base64.b64decode(shot["data"]))
+        return out
+
+    def console_errors(self) -> list[str]:
+        """Console errors, uncaught exceptions and failed loads seen so far."""
+        self.evaluate("0")  # drain the events already sent
+        return _console_errors(self.cdp.events)
+
+    def requests_outside(self, prefix: str) -> list[str]:
+        """URLs requested so far that are not under ``prefix`` (nor ``data:`` or ``blob:``)."""
+        urls = []
+        for ev in self.cdp.events:
+            if ev["method"] == "Network.requestWillBeSent":
+                req_url = ev["params"]["request"]["url"]
+                if not req_url.startswith(("data:", "blob:" + prefix, prefix)):
+                    urls.append(req_url)
+        return urls
+
+
+@contextlib.contextmanager
+def open_page(
+    url: str, *, chromium: str | None = None, width: int = 1280, timeout: float = 60.0
+) -> Iterator[Page]:
+    """Open ``url`` in a fresh headless Chromium, wait for its load event, yield a :class:`Page`.
+
+    The browser (and its temporary profile) is gone when the block exits.
+
+    Raises:
+        BrowserUnavailableError: Without a Chromium binary or the ``websocket-client`` package.
+
+    """
+    binary = _require_browser(chromium)
     with tempfile.TemporaryDirectory(prefix="beyondadam-chromium-") as profile:
         cmd = [
             binary,
@@ -216,32 +315,7 @@ def check_report(
                     cdp.call(f"{domain}.enable")
                 cdp.call("Page.navigate", url=url)
                 cdp.wait_event("Page.loadEventFired", timeout)
-                value = cdp.call("Runtime.evaluate", expression=_IMAGES_JS, returnByValue=True)
-                result.images = json.loads(value["result"]["value"])
-                title = cdp.call("Runtime.evaluate", expression="document.title")
-                result.title = title["result"].get("value", "")
-                for ev in cdp.events:
-                    if ev["method"] == "Network.requestWillBeSent":
-                        req_url = ev["params"]["request"]["url"]
-                        if not req_url.startswith(("data:", url)):
-                            result.external_requests.append(req_url)
-                if screenshot is not None:
-                    metrics = cdp.call("Page.getLayoutMetrics")
-                    size = metrics.get("cssContentSize") or metrics["contentSize"]
-                    height = int(min(max_height, max(900, size["height"])))
-                    cdp.call(
-                        "Emulation.setDeviceMetricsOverride",
-                        width=width,
-                        height=height,
-                        deviceScaleFactor=1,
-                        mobile=False,
-                    )
-                    shot = cdp.call("Page.captureScreenshot", format="png")
-                    path = Path(screenshot)
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_bytes(base64.b64decode(shot["data"]))
-                    result.screenshot = path
-                result.console_errors = _console_errors(cdp.events)
+                yield Page(cdp, width, timeout)
             finally:
                 cdp.close()
         finally:
@@ -251,4 +325,3 @@ def check_report(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    return result
