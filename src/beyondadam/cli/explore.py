@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from beyondadam.cli._options import fail, library_errors
+from beyondadam.cli._options import explicit, fail, library_errors
 
 __all__ = ["COMMANDS", "explore"]
 
@@ -46,7 +46,7 @@ def explore(port: int, host: str, no_browser: bool) -> None:
         busy = explorer.port_in_use(host, port) if port else False
     except (OSError, OverflowError) as exc:
         fail("--host", f"cannot bind {host!r}: {exc}")
-    if busy and click.get_current_context().get_parameter_source("port").name == "COMMANDLINE":
+    if busy and explicit("port"):
         fail("--port", f"port {port} on {host} is in use; pick another or use --port 0")
     if busy or port == 0:
         port = explorer.free_port(host)

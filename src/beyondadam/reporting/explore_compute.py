@@ -18,17 +18,18 @@ import numpy as np
 
 from beyondadam.optim import catalog
 from beyondadam.sim import (
+    PROBLEMS as SIM_PROBLEMS,
+)
+from beyondadam.sim import (
     AtlasResult,
     Config,
     Problem,
     atlas,
     bernoulli,
-    paper_online,
-    paper_stochastic,
+    get_problem,
     periodic,
     run_batch,
     spec,
-    theorem1,
 )
 from beyondadam.sim.atlas import atlas_name, cell_config
 from beyondadam.sim.rates import Rate, Verdict, classify
@@ -84,12 +85,8 @@ def flavors(name: str) -> tuple[str, ...]:
 
 def make_problem(key: str, C: float = 3.0) -> Problem:
     """The problem ``key`` of :data:`PROBLEMS` (``C`` for Theorems 1, 2 and 3)."""
-    if key == "theorem1":
-        return theorem1(C)
-    if key == "paper_online":
-        return paper_online()
-    if key == "paper_stochastic":
-        return paper_stochastic()
+    if key in SIM_PROBLEMS:  # theorem1, paper_online, paper_stochastic
+        return get_problem(key, C)
     if key == "theorem2":
         if not (math.isfinite(C) and float(C).is_integer() and C >= 2):
             raise ValueError(f"Theorem 2's C is also its period: an integer >= 2, got {C:g}")

@@ -350,9 +350,13 @@ def serve(host: str, port: int, *, open_browser: bool, on_ready: Any = None) -> 
 
     pn.extension(inline=True)
     url = f"http://{host}:{port}/"
+    # the browser's websocket must come from a page of this server; any address when bound to all
+    origins = [f"{h}:{port}" for h in (host, "localhost", "127.0.0.1")]
+    if host in ("0.0.0.0", "::"):
+        origins = ["*"]
     server = pn.serve(
         lambda: Explorer().layout(), port=port, address=host, show=False, start=False,
-        websocket_origin=[f"{host}:{port}", f"localhost:{port}"], title="beyondadam explorer",
+        websocket_origin=origins, title="beyondadam explorer",
     )  # fmt: skip
     server.start()
     if on_ready is not None:
