@@ -195,6 +195,7 @@ def _running_explorer():
             pytest.fail("the server did not stop on SIGINT")
         assert proc.returncode == 0, "".join(seen) + rest
         assert "Traceback" not in "".join(seen) + rest
+        assert "stopped" in rest
 
 
 @pytest.mark.slow

@@ -7,6 +7,8 @@ when something else uses it; an explicit busy port is refused with a one-line er
 
 from __future__ import annotations
 
+import contextlib
+
 import click
 
 from beyondadam.cli._options import explicit, fail, library_errors
@@ -50,6 +52,8 @@ def explore(port: int, host: str, no_browser: bool) -> None:
         fail("--port", f"port {port} on {host} is in use; pick another or use --port 0")
     if busy or port == 0:
         port = explorer.free_port(host)
+        if busy:
+            click.echo(f"port {DEFAULT_PORT} is in use; serving on port {port} instead", err=True)
     click.echo("compiling the simulator's kernels (cached after the first time)...", err=True)
     with library_errors():
         seconds = explorer.warm_up()
@@ -58,10 +62,10 @@ def explore(port: int, host: str, no_browser: bool) -> None:
     def ready(url: str) -> None:
         click.echo(f"beyondadam explorer: {url}  (Ctrl-C to stop)", err=False)
 
-    try:
+    # Ctrl-C: Bokeh's server stops its loop on SIGINT, or KeyboardInterrupt reaches here.
+    with contextlib.suppress(KeyboardInterrupt):
         explorer.serve(host, port, open_browser=not no_browser, on_ready=ready)
-    except KeyboardInterrupt:
-        click.echo("stopped", err=True)
+    click.echo("stopped", err=True)
 
 
 COMMANDS = [explore]
