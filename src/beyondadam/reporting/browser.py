@@ -172,17 +172,31 @@ _IMAGES_JS = """JSON.stringify(Array.from(document.images).map(i => ({
 class Page:
     """A page loaded in headless Chromium (from :func:`open_page`): evaluate, click, screenshot."""
 
-    def __init__(self, cdp: _Cdp, url: str, width: int) -> None:
+    def __init__(self, cdp: _Cdp, url: str, width: int, timeout: float) -> None:
         self._cdp = cdp
         self.url = url
         self.width = width
+        self.timeout = timeout
 
     def evaluate(self, expression: str) -> Any:
-        """The JSON-serializable value of a JavaScript expression in the page."""
-        value = self._cdp.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        """The JSON-serializable value of a JavaScript expression (promises awaited)."""
+        value = self._cdp.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         if "exceptionDetails" in value:
             raise RuntimeError(f"page script failed: {value['exceptionDetails'].get('text')}")
         return value["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float | None = None) -> Any:
+        """Poll ``expression`` until it is truthy and return its value (``TimeoutError``)."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{expression[:80]!r} stayed falsy")
+            time.sleep(0.1)
 
     def click(self, x: float, y: float) -> None:
         """A real left click (mouse moved, pressed, released) at viewport position (x, y)."""
@@ -215,28 +229,35 @@ class Page:
 
     def console_errors(self) -> list[str]:
         """Console errors, uncaught exceptions and failed loads seen so far."""
+        self.evaluate("0")  # drain the events already sent
         return _console_errors(self._cdp.events)
 
-    def external_requests(self) -> list[str]:
-        """Requests for anything other than the page itself and ``data:`` URIs."""
+    def requests_outside(self, prefix: str) -> list[str]:
+        """URLs requested so far that are not under ``prefix`` (nor ``data:``/``blob:`` URIs)."""
         return [
             ev["params"]["request"]["url"]
             for ev in self._cdp.events
             if ev["method"] == "Network.requestWillBeSent"
-            and not ev["params"]["request"]["url"].startswith(("data:", self.url))
+            and not ev["params"]["request"]["url"].startswith(("data:", "blob:", prefix))
         ]
+
+    def external_requests(self) -> list[str]:
+        """Requests for anything other than the page itself and ``data:``/``blob:`` URIs."""
+        return self.requests_outside(self.url)
 
 
 @contextlib.contextmanager
 def open_page(
-    html_path: str | os.PathLike[str],
+    page: str | os.PathLike[str],
     *,
     chromium: str | None = None,
     width: int = 1280,
     timeout: float = 60.0,
     offline: bool = False,
 ) -> Iterator[Page]:
-    """Load ``html_path`` in headless Chromium and yield the :class:`Page`; close the browser.
+    """Load ``page`` (a file or an ``http://`` URL) in headless Chromium; yield a :class:`Page`.
+
+    The browser and its temporary profile are gone when the block exits.
 
     ``offline``: emulate a network that is down (any request for a URL then fails, and the
     failure shows in :meth:`Page.console_errors`).
@@ -257,7 +278,8 @@ def open_page(
         raise BrowserUnavailableError(
             "the websocket-client package is needed to drive Chromium: pip install websocket-client"
         ) from exc
-    url = Path(html_path).resolve().as_uri()
+    text = str(page)
+    url = text if text.startswith(("http://", "https://")) else Path(page).resolve().as_uri()
     with tempfile.TemporaryDirectory(prefix="beyondadam-chromium-") as profile:
         cmd = [
             binary,
@@ -285,7 +307,7 @@ def open_page(
                     )
                 cdp.call("Page.navigate", url=url)
                 cdp.wait_event("Page.loadEventFired", timeout)
-                yield Page(cdp, url, width)
+                yield Page(cdp, url, width, timeout)
             finally:
                 cdp.close()
         finally:

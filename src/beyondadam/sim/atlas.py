@@ -348,3 +348,19 @@ def atlas(
     return AtlasResult(problem, horizon, b, b.copy(), fx, fr, res.seconds, len(configs), meta,
                        {k: p[ids] for k, ids in cells.items()},
                        {k: v[ids] for k, ids in cells.items()}, traj)  # fmt: skip
+
+
+def cell_config(result: AtlasResult, name: str, i: int, j: int) -> Config:
+    """The configuration of cell (``beta1[i]``, ``beta2[j]``) of optimizer ``name`` in ``result``.
+
+    Rerun it with :func:`~beyondadam.sim.engine.run_batch` to draw that cell's trajectory.
+    """
+    name = atlas_name(name)
+    if name not in result.final_x:
+        raise ValueError(f"{name} is not in this atlas; it has {', '.join(result.final_x)}")
+    n1, n2 = result.beta1.size, result.beta2.size
+    if not (0 <= i < n1 and 0 <= j < n2):
+        raise ValueError(f"cell ({i}, {j}) is outside the {n1} x {n2} grid")
+    m = result.meta
+    opt = _atlas_spec(name, float(result.beta1[i]), float(result.beta2[j]), m["lr"], m["eps"])
+    return Config(opt, result.problem, m["schedule"], m["seed"], m["x0"])
