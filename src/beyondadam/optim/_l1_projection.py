@@ -34,7 +34,9 @@ def project_l1(x: torch.Tensor, weight: Weight | None, r: float) -> None:
     solved only on the coordinates a screen keeps (see :func:`l1_screen`).
     """
     work = exact_dtype(x)
-    norm1 = l1_norm(x)
+    # |x| once: its sum is l1_norm(x) (the same two operations) and it feeds the screen.
+    abs_x = x.abs()
+    norm1 = float(abs_x.sum(dtype=work))
     if not math.isfinite(norm1):
         raise ValueError("L1Ball: x must be finite (its l1 norm is not)")
     if norm1 <= r:
@@ -46,7 +48,7 @@ def project_l1(x: torch.Tensor, weight: Weight | None, r: float) -> None:
     flat_a = None if weight is None else weight.a.reshape(-1)
     # Breakpoints a_i |x_i| in a cheap dtype, only to screen out coordinates.
     fast = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
-    mag = flat_x.to(fast).abs()
+    mag = abs_x.reshape(-1).to(fast)
     inv_a = None if flat_a is None else flat_a.to(fast).reciprocal()
     b = mag if flat_a is None else mag * flat_a.to(fast)
     levels = l1_screen(b, mag, inv_a, r)
@@ -115,13 +117,13 @@ def l1_screen(
     slope = torch.cumsum(weights, 0).mul_(scale)
     g = total - bs * slope  # g at the sample breakpoints, nondecreasing
 
-    rows = torch.stack((mag, torch.ones_like(mag) if inv_a is None else inv_a))
-
     def newton(theta: float) -> float:
         # Solve the linear piece of the full g at theta: by convexity the root is <= theta*.
-        # (A matrix-vector product in the cheap dtype: fast; its rounding only moves the
-        # level, which is lowered by a margin and checked afterwards.)
-        total_active, slope_active = (rows @ (b > theta).to(rows.dtype)).tolist()
+        # (Dot products with the active mask in the cheap dtype: fast; their rounding only
+        # moves the level, which is lowered by a margin and checked afterwards.)
+        active = (b > theta).to(mag.dtype)
+        weight_sum = active.sum() if inv_a is None else torch.dot(inv_a, active)
+        total_active, slope_active = torch.stack((torch.dot(mag, active), weight_sum)).tolist()
         return (total_active - r) / slope_active if slope_active > 0 else 0.0
 
     for inflate in (1.0, 2.0, 8.0):
