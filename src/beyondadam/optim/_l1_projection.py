@@ -11,19 +11,24 @@ import math
 
 import torch
 
-from beyondadam.optim._projection import Weight, commit, exact_dtype
+from beyondadam.optim._projection import Weight, commit, exact_dtype, scratch
 
 # Sample size for screening, and screening rounds before taking every coordinate.
 SAMPLE = 2048
 SCREEN_TRIES = 4
 
 
-def l1_norm(v: torch.Tensor) -> float:
+def l1_norm(v: torch.Tensor, slot: str = "l1.norm") -> float:
     """``sum |v_i|`` accumulated in float64 (float32 on MPS) without a float64 copy of ``v``.
 
     Projections and ``contains`` share it: the order of a long sum changes its last bits.
     """
-    return float(v.abs().sum(dtype=exact_dtype(v)))
+    return float(_abs(v, slot).sum(dtype=exact_dtype(v)))
+
+
+def _abs(v: torch.Tensor, slot: str) -> torch.Tensor:
+    """``|v|`` into a pooled contiguous temporary of ``v``'s shape."""
+    return torch.abs(v, out=scratch(slot, v.numel(), v.dtype, v.device).view(v.shape))
 
 
 def project_l1(x: torch.Tensor, weight: Weight | None, r: float) -> None:
@@ -35,7 +40,7 @@ def project_l1(x: torch.Tensor, weight: Weight | None, r: float) -> None:
     """
     work = exact_dtype(x)
     # |x| once: its sum is l1_norm(x) (the same two operations) and it feeds the screen.
-    abs_x = x.abs()
+    abs_x = _abs(x, "l1.abs")
     norm1 = float(abs_x.sum(dtype=work))
     if not math.isfinite(norm1):
         raise ValueError("L1Ball: x must be finite (its l1 norm is not)")
@@ -49,8 +54,13 @@ def project_l1(x: torch.Tensor, weight: Weight | None, r: float) -> None:
     # Breakpoints a_i |x_i| in a cheap dtype, only to screen out coordinates.
     fast = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
     mag = abs_x.reshape(-1).to(fast)
-    inv_a = None if flat_a is None else flat_a.to(fast).reciprocal()
-    b = mag if flat_a is None else mag * flat_a.to(fast)
+    n, dev = mag.numel(), mag.device
+    inv_a = None
+    b = mag
+    if flat_a is not None:
+        a_fast = flat_a.to(fast)
+        inv_a = torch.reciprocal(a_fast, out=scratch("l1.inv_a", n, fast, dev))
+        b = torch.mul(mag, a_fast, out=scratch("l1.b", n, fast, dev))
     levels = l1_screen(b, mag, inv_a, r)
     tau, idx = levels[0], None
     for attempt in range(SCREEN_TRIES):
@@ -59,7 +69,10 @@ def project_l1(x: torch.Tensor, weight: Weight | None, r: float) -> None:
         # Rounding of b moves it by < 2 eps relative: screening below tau (1 - 4 eps) keeps
         # every coordinate whose exact breakpoint exceeds tau.
         cut = tau * (1.0 - 4.0 * torch.finfo(fast).eps)
-        idx = torch.nonzero(b > cut).squeeze(1) if cut > 4 * torch.finfo(fast).tiny else None
+        idx = None
+        if cut > 4 * torch.finfo(fast).tiny:
+            keep = torch.gt(b, cut, out=scratch("l1.mask", b.numel(), torch.bool, b.device))
+            idx = torch.nonzero(keep).squeeze(1)
         xc = flat_x if idx is None else flat_x[idx]
         ac = None if flat_a is None else (flat_a if idx is None else flat_a[idx])
         xc, mag = xc.to(work), xc.abs().to(work)
@@ -121,7 +134,8 @@ def l1_screen(
         # Solve the linear piece of the full g at theta: by convexity the root is <= theta*.
         # (Dot products with the active mask in the cheap dtype: fast; their rounding only
         # moves the level, which is lowered by a margin and checked afterwards.)
-        active = (b > theta).to(mag.dtype)
+        active = scratch("l1.active", b.numel(), mag.dtype, b.device)
+        active.copy_(torch.gt(b, theta, out=scratch("l1.mask", b.numel(), torch.bool, b.device)))
         weight_sum = active.sum() if inv_a is None else torch.dot(inv_a, active)
         total_active, slope_active = torch.stack((torch.dot(mag, active), weight_sum)).tolist()
         return (total_active - r) / slope_active if slope_active > 0 else 0.0
@@ -149,24 +163,27 @@ def l1_threshold(
     ``theta' = (sum_active mag - r) / sum_active inv_a`` over ``active = {b > theta}``; by
     convexity every step lands at or left of the root, whatever the start, so from the first
     step on ``theta`` only grows and the active set only shrinks: coordinates that leave it
-    are dropped from the arrays once they are half of them.  Once a step changes no
+    are dropped from the arrays at once.  Once a step changes no
     coordinate, ``theta`` is the closed form on the final piece: exact.  At most ``n`` steps;
     a handful from a screened start.
     """
-    rows = torch.stack((b, mag, inv_a))
     theta = max(start, 0.0)
-    active = rows[0] > theta
+    active = b > theta
     if not bool(active.any()):
-        theta, active = 0.0, rows[0] > 0.0
+        theta, active = 0.0, b > 0.0
+    count = -1  # the arrays are not yet compacted to the active set
     for step in range(b.numel() + 2):
-        # torch's (cascaded) sum, not a matrix-vector product: its error stays ~eps, not n eps.
-        total, slope = (rows[1:] * active).sum(1).tolist()
-        new = (total - r) / slope
-        now = rows[0] > new
-        if (step > 0 and new <= theta) or torch.equal(now, active):
-            return new
-        theta, active = new, now
         kept = int(active.sum())
-        if 2 * kept < rows.shape[1]:
-            rows, active = rows[:, active], torch.ones(kept, dtype=torch.bool, device=b.device)
+        if kept == count:
+            # From the first step on the active set only shrinks: same count, same set.
+            return theta
+        if kept < b.numel():
+            b, mag, inv_a = b[active], mag[active], inv_a[active]
+        count = kept
+        # torch's (cascaded) sums: their error stays ~eps, not n eps.
+        total, slope = torch.stack((mag.sum(), inv_a.sum())).tolist()
+        new = (total - r) / slope
+        if step > 0 and new <= theta:
+            return new
+        theta, active = new, b > new
     return theta

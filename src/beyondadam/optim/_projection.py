@@ -16,6 +16,7 @@ certified in float64.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +27,9 @@ EPS64 = float(torch.finfo(torch.float64).eps)
 NEWTON_MAX_STEPS = 200
 # Attempts at making the rounded result feasible before giving up (best effort).
 COMMIT_TRIES = 8
+# CPU temporaries up to this many elements come from a per-thread pool (see :func:`scratch`).
+POOL_MAX_NUMEL = 1 << 24
+_POOL = threading.local()
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,22 @@ def check_weight(owner: str, weight: object, x: torch.Tensor) -> Weight | None:
             f"it defines the norm ||A^(1/2) (y - x)|| with A = diag(weight)"
         )
     return Weight(weight, low, high)
+
+
+def scratch(slot: str, n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """A 1-D temporary of ``n`` elements, reused across calls (one buffer per slot and thread).
+
+    A fresh CPU tensor of a few hundred KiB is mapped anew by the allocator and pays a page
+    fault per 4 KiB on first touch: measured slower than the pass that fills it.  Callers
+    never let a slot's contents escape, and never hold two uses of one slot at once.
+    """
+    if device.type != "cpu" or n > POOL_MAX_NUMEL:
+        return torch.empty(n, dtype=dtype, device=device)
+    pool = _POOL.__dict__.setdefault("buffers", {})
+    buf = pool.get((slot, dtype))
+    if buf is None or buf.numel() < n:
+        buf = pool[slot, dtype] = torch.empty(n, dtype=dtype, device=device)
+    return buf[:n]
 
 
 def exact_dtype(x: torch.Tensor) -> torch.dtype:
@@ -130,7 +150,7 @@ def norm64(v: torch.Tensor) -> float:
     exact = exact_dtype(v)
     if v.dtype == exact:
         return float(torch.linalg.vector_norm(v))
-    flat = v.reshape(-1).to(exact)
+    flat = scratch("norm64", v.numel(), exact, v.device).copy_(v.reshape(-1))
     return math.sqrt(float(torch.dot(flat, flat)))
 
 
@@ -230,16 +250,17 @@ def weighted_l2(
         scale = nz_hi
         z, r, nz_lo, nz_hi = z / scale, r / scale, nz_lo / scale, nz_hi / scale
         a, a_min, a_max = a / a_max, a_min / a_max, 1.0
-    w = torch.mul(a, z)
+    n, dev = z.numel(), z.device
+    w = torch.mul(a, z, out=scratch("l2.w", n, work, dev))
     lo, hi = a_min * (nz_lo / r - 1.0), a_max * (nz_hi / r - 1.0)  # phi(lo) >= r^2 >= phi(hi)
     mu, inv_r, prev, newton = hi, 1.0 / r, math.inf, False
-    d, t, e = torch.empty_like(w), torch.empty_like(w), torch.empty_like(w)
+    d, t, e = (scratch(f"l2.{k}", n, work, dev) for k in "dte")
     for _ in range(NEWTON_MAX_STEPS):
         torch.add(a, mu, out=d)
         torch.div(w, d, out=t)
         # torch's cascaded sums, not BLAS dot: in float32 a dot of 1e5 terms is off by ~1e-5
         # (one accumulator chain), a cascaded sum of positive terms by about one roundoff.
-        s0 = torch.square(t, out=e).sum()
+        s0 = torch.mul(t, t, out=e).sum()
         s1 = torch.div(e, d, out=e).sum()
         phi, slope = torch.stack((s0, s1)).tolist()  # phi, -phi'/2
         psi = phi**-0.5
