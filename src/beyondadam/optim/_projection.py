@@ -94,16 +94,6 @@ def solve_dtype(x: torch.Tensor) -> torch.dtype:
     return torch.float64 if x.dtype == torch.float64 else torch.float32
 
 
-def sum_bound(n: int, work: torch.dtype) -> float:
-    """Relative error bound of a sum of ``n`` nonnegative rounded terms in ``work``.
-
-    Each term carries a few roundings (a difference, a product) and any summation order adds
-    at most ``n - 1``: ``gamma_{n+4}`` with the unit roundoff of ``work`` (inf when vacuous).
-    """
-    k = (n + 4) * 0.5 * torch.finfo(work).eps
-    return k / (1.0 - k) if k < 0.5 else math.inf
-
-
 def commit(
     x: torch.Tensor,
     d: torch.Tensor,
@@ -111,10 +101,12 @@ def commit(
     radius: float,
     dist: Callable[[torch.Tensor], float],
     place: Callable[[torch.Tensor], object] | None = None,
+    placed: bool = False,
 ) -> None:
     """Write ``center + d`` into ``x``; shrink ``d`` until ``dist(x) <= radius``.
 
-    ``place(d)``, if given, writes ``d`` into ``x`` instead (a zero center; e.g. a scatter).
+    ``place(d)``, if given, writes ``d`` into ``x`` instead (a zero center; e.g. a scatter);
+    ``placed`` says the solver already wrote ``d`` (a view of ``x``) there.
 
     ``d`` and ``center`` are in the solver's precision; ``dist`` measures the written ``x``'s
     distance to the center in float64.  Rounding in the solver, in ``center + d`` or in the
@@ -128,7 +120,9 @@ def commit(
     # Unit roundoff: rounding ``center + d`` moves it by at most ``rel * |center + d|``.
     rel = 0.5 * max(torch.finfo(d.dtype).eps, torch.finfo(x.dtype).eps)
     for attempt in range(COMMIT_TRIES):
-        if place is not None:
+        if placed and attempt == 0:
+            pass
+        elif place is not None:
             place(d)
         elif origin:
             x.copy_(d.view(x.shape))
@@ -163,8 +157,7 @@ def project_l2(
     """Replace ``x`` by its projection on ``{y : ||y - c||_2 <= r}`` in the norm of ``weight``.
 
     ``center(dtype)`` gives ``c`` as a float or as a tensor of ``dtype`` broadcastable to
-    ``x``.  A point inside is left bit-identical (decided exactly: a float32 sum certifies
-    points far from the sphere, float64 decides the rest).
+    ``x``.  A point inside is left bit-identical.
     """
     exact = exact_dtype(x)
     work = solve_dtype(x)
@@ -179,43 +172,32 @@ def project_l2(
     def dist(v: torch.Tensor) -> float:
         return norm64(v if origin else v.to(exact) - c_exact)
 
-    if work == exact:
-        nz = norm64(z)
-        nz_lo = nz_hi = nz
-    else:
-        # A float32 sum decides far from the sphere (nonzero and free of underflow); float64
-        # decides the rest.
-        nz = math.sqrt(float(torch.dot(z, z)))
-        slack = sum_bound(z.numel(), work)
-        if math.isfinite(nz) and 1e-30 < nz**2 and abs(nz**2 - r * r) > 4 * slack * nz**2:
-            nz_lo, nz_hi = nz * math.sqrt(1 - slack), nz * math.sqrt(1 + slack)
-        else:
-            nz = dist(x)
-            nz_lo = nz_hi = nz
+    # In float64: inside or not must be decided exactly, and an optimizer's iterate sits
+    # just outside the ball, where no float32 sum can decide.
+    nz = norm64(z) if work == exact else dist(x)
     if not math.isfinite(nz):
         raise ValueError("L2Ball: x must be finite (its distance to the center is not)")
-    if nz_hi <= r:
+    if nz <= r:
         return
     if r == 0.0:
         x.copy_(torch.zeros_like(x, dtype=work) + c)
         return
     if weight is None or weight.low == weight.high:  # Euclidean: a rescaling
-        if nz_lo != nz_hi:
-            nz = dist(x)
         commit(x, (z * (r / nz)).view(x.shape), c, r, dist)
         return
     a = weight.a
     if work != torch.float64 and not (
-        r / nz_lo > 1e-8 and weight.low / weight.high > 1e-12 and 1e-10 < nz_lo < 1e10
+        r / nz > 1e-8 and weight.low / weight.high > 1e-12 and 1e-10 < nz < 1e10
     ):
         # Float32 sums would underflow or lose the small terms: solve this one in float64.
         work = torch.float64
         c = center(work)
         z = x.reshape(-1).to(work) if origin else (x.to(work) - c).reshape(-1)
-        nz = dist(x)
-        nz_lo = nz_hi = nz
-    d = weighted_l2(z, a.reshape(-1).to(work), weight, r, nz_lo, nz_hi, work)
-    commit(x, d.view(x.shape), c, r, dist)
+    # The solver's last pass may write straight into x (it has read z = x by then).
+    direct = origin and x.dtype == work and x.is_contiguous()
+    out = x.view(-1) if direct else None
+    d = weighted_l2(z, a.reshape(-1).to(work), weight, r, nz, work, out)
+    commit(x, d.view(x.shape), c, r, dist, placed=direct)
 
 
 def weighted_l2(
@@ -223,9 +205,9 @@ def weighted_l2(
     a: torch.Tensor,
     weight: Weight,
     r: float,
-    nz_lo: float,
-    nz_hi: float,
+    nz: float,
     work: torch.dtype,
+    out: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``d = a z / (a + mu)`` with ``||d|| = r``: the weighted projection of ``z`` (1-D).
 
@@ -245,14 +227,14 @@ def weighted_l2(
     tol = eps * 1e-2
     a_min, a_max = weight.low, weight.high
     scale = 1.0
-    if not (1e-100 < nz_lo and nz_hi < 1e100 and 1e-100 < a_min and a_max < 1e100):
+    if not (1e-100 < nz < 1e100 and 1e-100 < a_min and a_max < 1e100):
         # Keep squares away from overflow and underflow; d is invariant to scaling a.
-        scale = nz_hi
-        z, r, nz_lo, nz_hi = z / scale, r / scale, nz_lo / scale, nz_hi / scale
+        scale = nz
+        z, r, nz = z / scale, r / scale, 1.0
         a, a_min, a_max = a / a_max, a_min / a_max, 1.0
     n, dev = z.numel(), z.device
     w = torch.mul(a, z, out=scratch("l2.w", n, work, dev))
-    lo, hi = a_min * (nz_lo / r - 1.0), a_max * (nz_hi / r - 1.0)  # phi(lo) >= r^2 >= phi(hi)
+    lo, hi = a_min * (nz / r - 1.0), a_max * (nz / r - 1.0)  # phi(lo) >= r^2 >= phi(hi)
     mu, inv_r, prev, newton = hi, 1.0 / r, math.inf, False
     d, t, e = (scratch(f"l2.{k}", n, work, dev) for k in "dte")
     for _ in range(NEWTON_MAX_STEPS):
@@ -281,5 +263,5 @@ def weighted_l2(
             break
         prev = step
     torch.add(a, mu, out=d)
-    torch.div(w, d, out=t)
-    return t * scale if scale != 1.0 else t
+    res = torch.div(w, d, out=t if out is None else out)
+    return res.mul_(scale) if scale != 1.0 else res
