@@ -219,12 +219,13 @@ def weighted_l2(
     than the lower end ``a_min (||z||/r - 1)`` when the weights span orders of magnitude (the
     optimizer's ``sqrt(vhat) + eps`` does).  Each iteration is four elementwise passes, two
     cascaded sums and one host read; the loop stops when the predicted error of the last step,
-    ``step^3 / previous_step^2``, is below a hundredth of the precision's roundoff, or when
+    ``step^3 / previous_step^2``, is below the roundoff (a quarter of it in float32), or when
     rounding stalls the steps.  The bracket ``[lo, hi]`` catches rounding (bisection if a
     step leaves it).
     """
     eps = float(torch.finfo(work).eps)
-    tol = eps * 1e-2
+    # float64: converged to the last bit; float32: a quarter ulp (below its sums' own noise).
+    tol = eps if work == torch.float64 else eps / 4
     a_min, a_max = weight.low, weight.high
     scale = 1.0
     if not (1e-100 < nz < 1e100 and 1e-100 < a_min and a_max < 1e100):
