@@ -163,27 +163,24 @@ def l1_threshold(
     ``theta' = (sum_active mag - r) / sum_active inv_a`` over ``active = {b > theta}``; by
     convexity every step lands at or left of the root, whatever the start, so from the first
     step on ``theta`` only grows and the active set only shrinks: coordinates that leave it
-    are dropped from the arrays at once.  Once a step changes no
+    are dropped from the arrays once they are half of them.  Once a step changes no
     coordinate, ``theta`` is the closed form on the final piece: exact.  At most ``n`` steps;
     a handful from a screened start.
     """
+    rows = torch.stack((b, mag, inv_a))
     theta = max(start, 0.0)
-    active = b > theta
+    active = rows[0] > theta
     if not bool(active.any()):
-        theta, active = 0.0, b > 0.0
-    count = -1  # the arrays are not yet compacted to the active set
+        theta, active = 0.0, rows[0] > 0.0
     for step in range(b.numel() + 2):
-        kept = int(active.sum())
-        if kept == count:
-            # From the first step on the active set only shrinks: same count, same set.
-            return theta
-        if kept < b.numel():
-            b, mag, inv_a = b[active], mag[active], inv_a[active]
-        count = kept
-        # torch's (cascaded) sums: their error stays ~eps, not n eps.
-        total, slope = torch.stack((mag.sum(), inv_a.sum())).tolist()
+        # torch's (cascaded) sum, not a matrix-vector product: its error stays ~eps, not n eps.
+        total, slope = (rows[1:] * active).sum(1).tolist()
         new = (total - r) / slope
-        if step > 0 and new <= theta:
+        now = rows[0] > new
+        if (step > 0 and new <= theta) or torch.equal(now, active):
             return new
-        theta, active = new, b > new
+        theta, active = new, now
+        kept = int(active.sum())
+        if 2 * kept < rows.shape[1]:
+            rows, active = rows[:, active], torch.ones(kept, dtype=torch.bool, device=b.device)
     return theta
