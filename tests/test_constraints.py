@@ -142,8 +142,11 @@ def test_l2_matches_scipy(inst: tuple[np.ndarray, np.ndarray, float, float]) -> 
     if np.linalg.norm(x - c) <= r:
         np.testing.assert_array_equal(y, x)
         return
+    assert_l2_kkt(torch.from_numpy(x), torch.from_numpy(a), torch.from_numpy(y), r, c)
     ref = scipy_l2(x, a, r, c)
-    np.testing.assert_allclose(y, ref, atol=1e-6 * max(r, 1.0), rtol=0)
+    # SLSQP stops at ~1e-7 of the problem's scale (||x - c|| far outside: 1.4e-6 r found).
+    atol = 1e-6 * max(r, 1.0, 0.1 * np.linalg.norm(x - c))
+    np.testing.assert_allclose(y, ref, atol=atol, rtol=0)
     # The solver may be slightly infeasible, which only lowers its objective; account for it.
     slack = max(np.linalg.norm(ref - c) - r, 0.0) * 2 * np.sqrt(np.sum((a * (ref - x)) ** 2))
     assert objective(y, x, a) <= objective(ref, x, a) * (1 + 1e-9) + slack + 1e-12

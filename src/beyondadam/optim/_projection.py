@@ -1,15 +1,22 @@
-"""The solvers behind :mod:`beyondadam.optim.constraints`: weighted L2 and L1 projections.
+"""The solvers behind :mod:`beyondadam.optim.constraints`: shared pieces and the weighted L2 ball.
 
-Both balls reduce to one scalar equation: the multiplier ``mu`` of the L2 ball and the
-threshold ``theta`` of the L1 ball.  Each is found by Newton's method from a point where it
-cannot overshoot, in vectorised passes over the tensor (a host read per step for the stopping
-test), and the written result is checked against the set and shrunk by rounding-level margins if
-it falls outside (:func:`commit`).
+Both balls reduce to one scalar equation: the multiplier ``mu`` of the L2 ball (here) and the
+threshold ``theta`` of the L1 ball (:mod:`beyondadam.optim._l1_projection`).  Each is found by
+Newton's method from a point where it cannot overshoot, in vectorised passes over the tensor (a
+host read per step for the stopping test), and the written result is checked against the set in
+float64 and shrunk by rounding-level margins if it falls outside (:func:`commit`).
+
+Precision: a float64 tensor is solved in float64.  Any other dtype is solved in float32 (its
+own precision or better): the multiplier then carries a relative error of a few float32
+roundoffs, which moves the result by about one float32 ulp, and every pass reads half the
+bytes.  Only the decisions that must be exact (inside or not; feasible after rounding) are
+certified in float64.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,11 +25,11 @@ import torch
 EPS64 = float(torch.finfo(torch.float64).eps)
 # Cap on Newton steps (a handful are needed; bisection takes over if rounding misleads them).
 NEWTON_MAX_STEPS = 200
-# L1: sample size for screening, and screening rounds before taking every coordinate.
-SAMPLE = 2048
-SCREEN_TRIES = 4
 # Attempts at making the rounded result feasible before giving up (best effort).
 COMMIT_TRIES = 8
+# CPU temporaries up to this many elements come from a per-thread pool (see :func:`scratch`).
+POOL_MAX_NUMEL = 1 << 24
+_POOL = threading.local()
 
 
 @dataclass(frozen=True)
@@ -34,233 +41,228 @@ class Weight:
     high: float
 
 
+def check_weight(owner: str, weight: object, x: torch.Tensor) -> Weight | None:
+    """Validate the diagonal weights: same shape as ``x``, finite and strictly positive."""
+    if weight is None:
+        return None
+    if not isinstance(weight, torch.Tensor):
+        raise TypeError(
+            f"{owner}: weight must be a torch.Tensor or None, got {type(weight).__name__}"
+        )
+    if weight.dtype.is_complex or weight.dtype == torch.bool:
+        raise TypeError(f"{owner}: weight must have a real dtype, got {weight.dtype}")
+    if weight.shape != x.shape:
+        raise ValueError(
+            f"{owner}: weight must have the same shape as x; "
+            f"got weight {tuple(weight.shape)} for x {tuple(x.shape)}"
+        )
+    if weight.numel() == 0:
+        return Weight(weight, 1.0, 1.0)
+    # One pass for the whole check: NaN propagates into both extremes and fails both tests.
+    low, high = torch.stack(torch.aminmax(weight)).to(torch.float64).tolist()
+    if not (low > 0 and high < math.inf):
+        raise ValueError(
+            f"{owner}: weight must be finite and strictly positive (> 0) everywhere; "
+            f"it defines the norm ||A^(1/2) (y - x)|| with A = diag(weight)"
+        )
+    return Weight(weight, low, high)
+
+
+def scratch(slot: str, n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """A 1-D temporary of ``n`` elements, reused across calls (one buffer per slot and thread).
+
+    A fresh CPU tensor of a few hundred KiB is mapped anew by the allocator and pays a page
+    fault per 4 KiB on first touch: measured slower than the pass that fills it.  Callers
+    never let a slot's contents escape, and never hold two uses of one slot at once.
+    """
+    if device.type != "cpu" or n > POOL_MAX_NUMEL:
+        return torch.empty(n, dtype=dtype, device=device)
+    pool = _POOL.__dict__.setdefault("buffers", {})
+    buf = pool.get((slot, dtype))
+    if buf is None or buf.numel() < n:
+        buf = pool[slot, dtype] = torch.empty(n, dtype=dtype, device=device)
+    return buf[:n]
+
+
+def exact_dtype(x: torch.Tensor) -> torch.dtype:
+    """Float64, except on devices without float64 support (Apple MPS)."""
+    return torch.float32 if x.device.type == "mps" else torch.float64
+
+
+def solve_dtype(x: torch.Tensor) -> torch.dtype:
+    """The precision of the solver's passes: float64 for float64 tensors, else float32."""
+    return torch.float64 if x.dtype == torch.float64 else torch.float32
+
+
 def commit(
     x: torch.Tensor,
     d: torch.Tensor,
     center: torch.Tensor | float,
     radius: float,
-    dist: Callable[[torch.Tensor], torch.Tensor],
+    dist: Callable[[torch.Tensor], float],
     place: Callable[[torch.Tensor], object] | None = None,
+    placed: bool = False,
 ) -> None:
-    """Write ``center + d`` into ``x``; shrink ``d`` until ``dist(x - center) <= radius``.
+    """Write ``center + d`` into ``x``; shrink ``d`` until ``dist(x) <= radius``.
 
-    ``place(d)``, if given, writes ``d`` into ``x`` instead (a zero center; e.g. a scatter).
+    ``place(d)``, if given, writes ``d`` into ``x`` instead (a zero center; e.g. a scatter);
+    ``placed`` says the solver already wrote ``d`` (a view of ``x``) there.
 
-    ``d`` and ``center`` are in the working precision and ``dist`` measures in it.  Rounding
-    in the solver, in ``center + d`` or in the cast to ``x.dtype`` may put the written point a
-    few ulps outside the set.  Each retry shrinks ``d`` to the radius minus a margin of one
-    unit of roundoff of the written point (its rounding error, which is relative to
-    ``|center + d|``, not to ``|d|``), doubling the margin at every retry.  If the set
-    contains no representable point near the solution the last attempt is kept; it is within
-    rounding of the set.
+    ``d`` and ``center`` are in the solver's precision; ``dist`` measures the written ``x``'s
+    distance to the center in float64.  Rounding in the solver, in ``center + d`` or in the
+    cast to ``x.dtype`` may put the written point a few ulps outside the set.  Each retry
+    shrinks ``d`` to the radius minus a margin of one unit of roundoff of the written point
+    (its rounding error, which is relative to ``|center + d|``, not to ``|d|``), doubling the
+    margin at every retry.  If the set contains no representable point near the solution the
+    last attempt is kept; it is within rounding of the set.
     """
-    work = d.dtype
-    # A zero center costs no pass: write d, measure x itself.
     origin = isinstance(center, float) and center == 0.0
     # Unit roundoff: rounding ``center + d`` moves it by at most ``rel * |center + d|``.
-    rel = 0.5 * max(torch.finfo(work).eps, torch.finfo(x.dtype).eps)
+    rel = 0.5 * max(torch.finfo(d.dtype).eps, torch.finfo(x.dtype).eps)
     for attempt in range(COMMIT_TRIES):
-        if place is not None:
+        if placed and attempt == 0:
+            pass
+        elif place is not None:
             place(d)
+        elif origin:
+            x.copy_(d.view(x.shape))
         else:
-            x.copy_(d if origin else center + d)
-        norm = float(dist(x if origin else x.to(work) - center))
+            x.copy_(center + d)
+        norm = dist(x)
         if norm <= radius or attempt == COMMIT_TRIES - 1:
             return
-        margin = rel * 2.0**attempt * max(radius, float(dist(x)))
+        reach = max(radius, norm if origin else norm64(x))
+        margin = rel * 2.0**attempt * reach
         d = d * (max(radius - margin, 0.0) / norm)
 
 
+def norm64(v: torch.Tensor) -> float:
+    """``||v||_2`` in float64 (float32 on MPS); a converted copy and a dot for other dtypes.
+
+    Projections and ``contains`` share it: the order of a long sum changes its last bits.
+    """
+    exact = exact_dtype(v)
+    if v.dtype == exact:
+        return float(torch.linalg.vector_norm(v))
+    flat = scratch("norm64", v.numel(), exact, v.device).copy_(v.reshape(-1))
+    return math.sqrt(float(torch.dot(flat, flat)))
+
+
+def project_l2(
+    x: torch.Tensor,
+    weight: Weight | None,
+    center: Callable[[torch.dtype], torch.Tensor | float],
+    r: float,
+) -> None:
+    """Replace ``x`` by its projection on ``{y : ||y - c||_2 <= r}`` in the norm of ``weight``.
+
+    ``center(dtype)`` gives ``c`` as a float or as a tensor of ``dtype`` broadcastable to
+    ``x``.  A point inside is left bit-identical.
+    """
+    exact = exact_dtype(x)
+    work = solve_dtype(x)
+    c = center(work)
+    origin = isinstance(c, float) and c == 0.0
+    if origin:
+        z = x.reshape(-1) if x.dtype == work else x.reshape(-1).to(work)
+    else:
+        z = (x.to(work) - c).reshape(-1)
+    c_exact = c if work == exact else center(exact)
+
+    def dist(v: torch.Tensor) -> float:
+        return norm64(v if origin else v.to(exact) - c_exact)
+
+    # In float64: inside or not must be decided exactly, and an optimizer's iterate sits
+    # just outside the ball, where no float32 sum can decide.
+    nz = norm64(z) if work == exact else dist(x)
+    if not math.isfinite(nz):
+        raise ValueError("L2Ball: x must be finite (its distance to the center is not)")
+    if nz <= r:
+        return
+    if r == 0.0:
+        x.copy_(torch.zeros_like(x, dtype=work) + c)
+        return
+    if weight is None or weight.low == weight.high:  # Euclidean: a rescaling
+        commit(x, (z * (r / nz)).view(x.shape), c, r, dist)
+        return
+    a = weight.a
+    if work != torch.float64 and not (
+        r / nz > 1e-8 and weight.low / weight.high > 1e-12 and 1e-10 < nz < 1e10
+    ):
+        # Float32 sums would underflow or lose the small terms: solve this one in float64.
+        work = torch.float64
+        c = center(work)
+        z = x.reshape(-1).to(work) if origin else (x.to(work) - c).reshape(-1)
+    # The solver's last pass may write straight into x (it has read z = x by then).
+    direct = origin and x.dtype == work and x.is_contiguous()
+    out = x.view(-1) if direct else None
+    d = weighted_l2(z, a.reshape(-1).to(work), weight, r, nz, work, out)
+    commit(x, d.view(x.shape), c, r, dist, placed=direct)
+
+
 def weighted_l2(
-    z: torch.Tensor, weight: Weight, r: float, nz: float, tol: float, work: torch.dtype
+    z: torch.Tensor,
+    a: torch.Tensor,
+    weight: Weight,
+    r: float,
+    nz: float,
+    work: torch.dtype,
+    out: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``d = a z / (a + mu)`` with ``||d|| = r``: the weighted projection of ``z`` on the ball.
+    """``d = a z / (a + mu)`` with ``||d|| = r``: the weighted projection of ``z`` (1-D).
 
     ``phi(mu) = ||d(mu)||^2`` is convex and decreasing; ``psi = phi^(-1/2)`` is increasing,
-    concave, and linear when the weights are equal, so Newton's method on ``psi = 1/r`` started
-    at the lower bound ``a_min (||z||/r - 1)`` climbs monotonically to the root and converges
-    quadratically.  Each iteration is five vectorised passes (two sums) and one host read; the
-    loop stops when the predicted error of the last step, ``step^3 / previous_step^2``
-    (quadratic convergence), is below ``tol`` relative, so no pass is spent confirming it.
-    A bracket ``[lo, hi]`` catches rounding (bisection if a step leaves it).
+    concave, and linear when the weights are equal.  Newton's method on ``psi = 1/r`` lands at
+    or left of the root from *any* point (the tangent of a concave function lies above it), and
+    from the left it climbs monotonically and converges quadratically.  The first step is
+    taken from the upper end ``a_max (||z||/r - 1)`` of the bracket, which lands much closer
+    than the lower end ``a_min (||z||/r - 1)`` when the weights span orders of magnitude (the
+    optimizer's ``sqrt(vhat) + eps`` does).  Each iteration is four elementwise passes, two
+    cascaded sums and one host read; the loop stops when the predicted error of the last step,
+    ``step^3 / previous_step^2``, is below the roundoff (a quarter of it in float32), or when
+    rounding stalls the steps.  The bracket ``[lo, hi]`` catches rounding (bisection if a
+    step leaves it).
     """
-    a = weight.a.to(work)
+    eps = float(torch.finfo(work).eps)
+    # float64: converged to the last bit; float32: a quarter ulp (below its sums' own noise).
+    tol = eps if work == torch.float64 else eps / 4
     a_min, a_max = weight.low, weight.high
     scale = 1.0
     if not (1e-100 < nz < 1e100 and 1e-100 < a_min and a_max < 1e100):
         # Keep squares away from overflow and underflow; d is invariant to scaling a.
-        z, scale, r, nz = z.to(work) / nz, nz, r / nz, 1.0
+        scale = nz
+        z, r, nz = z / scale, r / scale, 1.0
         a, a_min, a_max = a / a_max, a_min / a_max, 1.0
-    w = torch.mul(a, z).reshape(-1)  # in ``work`` precision whatever the dtype of z
-    a = a.reshape(-1)
-    growth = nz / r - 1.0
-    lo, hi = a_min * growth, a_max * growth  # phi(lo) >= r^2 >= phi(hi)
-    mu, inv_r, prev, newton = lo, 1.0 / r, math.inf, False
-    d, t = torch.empty_like(w), torch.empty_like(w)
+    n, dev = z.numel(), z.device
+    w = torch.mul(a, z, out=scratch("l2.w", n, work, dev))
+    lo, hi = a_min * (nz / r - 1.0), a_max * (nz / r - 1.0)  # phi(lo) >= r^2 >= phi(hi)
+    mu, inv_r, prev, newton = hi, 1.0 / r, math.inf, False
+    d, t, e = (scratch(f"l2.{k}", n, work, dev) for k in "dte")
     for _ in range(NEWTON_MAX_STEPS):
         torch.add(a, mu, out=d)
         torch.div(w, d, out=t)
-        s0 = torch.dot(t, t)
-        torch.div(t, d, out=d)
-        phi, slope = torch.stack((s0, torch.dot(t, d))).tolist()  # phi, -phi'/2
+        # torch's cascaded sums, not BLAS dot: in float32 a dot of 1e5 terms is off by ~1e-5
+        # (one accumulator chain), a cascaded sum of positive terms by about one roundoff.
+        s0 = torch.mul(t, t, out=e).sum()
+        s1 = torch.div(e, d, out=e).sum()
+        phi, slope = torch.stack((s0, s1)).tolist()  # phi, -phi'/2
         psi = phi**-0.5
         f = psi - inv_r  # increasing in mu; < 0 left of the root
         if f <= 0:
             lo = max(lo, mu)
         if f >= 0:
             hi = min(hi, mu)
-        if f == 0 or hi - lo <= 2 * EPS64 * hi:
+        if f == 0 or hi - lo <= 2 * eps * hi:
             break
         new = mu - f / (psi / phi * slope)
         was_newton, newton = newton, lo <= new <= hi  # also False for NaN
         if not newton:
-            new = 0.5 * (lo + hi)
+            # The first step (from hi) may land below lo: lo is then the better left point.
+            new = lo if prev == math.inf and new < lo else 0.5 * (lo + hi)
         step, mu = abs(new - mu) / new, new
-        if step <= 2 * EPS64 or (newton and was_newton and step**3 <= tol * prev**2):
+        if step <= 2 * eps or (newton and was_newton and step**3 <= tol * prev**2):
             break
         prev = step
     torch.add(a, mu, out=d)
-    torch.div(w, d, out=t)
-    t = t.view(z.shape)
-    return t * scale if scale != 1.0 else t
-
-
-def project_l1(
-    x: torch.Tensor,
-    weight: Weight | None,
-    r: float,
-    work: torch.dtype,
-    dist: Callable[[torch.Tensor], torch.Tensor],
-) -> None:
-    """Replace ``x`` (outside the ball ``||y||_1 <= r``, ``r > 0``) by its weighted projection.
-
-    The soft threshold ``y_i = sign(x_i) max(|x_i| - theta / a_i, 0)`` with ``theta`` from
-    :func:`l1_threshold`, solved only on the coordinates a screen keeps (see
-    :func:`l1_screen`); ``dist`` is the l1 norm used to check the written result.
-    """
-    flat_x = x.reshape(-1)
-    flat_a = None if weight is None else weight.a.reshape(-1)
-    # Breakpoints a_i |x_i| in a cheap dtype, only to screen out coordinates.
-    fast = x.dtype if x.dtype in (torch.float32, torch.float64) else torch.float32
-    mag = flat_x.to(fast).abs()
-    inv_a = None if flat_a is None else flat_a.to(fast).reciprocal()
-    b = mag if flat_a is None else mag * flat_a.to(fast)
-    levels = l1_screen(b, mag, inv_a, r)
-    tau, idx = levels[0], None
-    for attempt in range(SCREEN_TRIES):
-        if attempt == SCREEN_TRIES - 1:
-            tau = 0.0  # last resort: every coordinate
-        # Rounding of b moves it by < 2 eps relative: screening below tau (1 - 4 eps) keeps
-        # every coordinate whose exact breakpoint exceeds tau.
-        cut = tau * (1.0 - 4.0 * torch.finfo(fast).eps)
-        idx = torch.nonzero(b > cut).squeeze(1) if cut > 4 * torch.finfo(fast).tiny else None
-        xc = flat_x if idx is None else flat_x[idx]
-        ac = None if flat_a is None else (flat_a if idx is None else flat_a[idx])
-        xc, mag = xc.to(work), xc.abs().to(work)
-        inv_a = torch.ones_like(mag) if ac is None else ac.to(work).reciprocal()
-        bc = mag if ac is None else mag * ac.to(work)
-        theta = l1_threshold(bc, mag, inv_a, r, tau)
-        # Every coordinate screened out has a breakpoint <= tau <= theta, so it is zero in
-        # the solution and theta is exact; otherwise theta <= theta* is a safe new screen.
-        if idx is None or theta >= tau:
-            break
-        # theta > 0 solves a relaxation (fewer coordinates), so theta <= theta*: a safe level.
-        tau = theta if theta > 0 else levels[min(attempt + 1, len(levels) - 1)]
-    y = torch.sub(mag, inv_a, alpha=theta).clamp_(min=0.0)
-    torch.copysign(y, xc, out=y)
-    if idx is None:
-        commit(x, y.view(x.shape), 0.0, r, dist)
-        return
-
-    def scatter(values: torch.Tensor) -> None:
-        # Only the screened coordinates can be nonzero: write them into a zeroed x.
-        if x.is_contiguous():
-            x.zero_().view(-1)[idx] = values.to(x.dtype)
-        else:
-            full = torch.zeros(x.numel(), dtype=x.dtype, device=x.device)
-            full[idx] = values.to(x.dtype)
-            x.copy_(full.view(x.shape))
-
-    commit(x, y, 0.0, r, dist, place=scatter)
-
-
-def l1_screen(
-    b: torch.Tensor, mag: torch.Tensor, inv_a: torch.Tensor | None, r: float
-) -> list[float]:
-    """Screening levels for :func:`project_l1`: the first at or just below the root ``theta*``.
-
-    An evenly strided sample of ``SAMPLE`` coordinates is solved by sorting (its ``g`` scaled
-    up to the whole tensor), which estimates ``theta*``; one Newton step of the full ``g`` from
-    that estimate then lands at or below ``theta*`` whatever side the estimate fell on (``g``
-    is convex), and close to it when the estimate is close; a second step from there climbs
-    closer (Newton from the left is monotone).  A first step that lands at or below 0
-    (an estimate far above the root: heavy tails fool small samples) is retried from the
-    sample's root for a larger radius.  Coordinates whose breakpoint is below the level are
-    zero in the solution.  The arrays are in a cheap dtype, so the level is lowered by a
-    margin of 1e-3; small tensors are not screened (the only level is 0).
-    """
-    n = b.numel()
-    if n < 4 * SAMPLE:
-        return [0.0]
-    f64 = torch.float64
-    stride = n // SAMPLE
-    bs, order = torch.sort(b[::stride].to(f64), descending=True)
-    scale = n / bs.numel()
-    total = torch.cumsum(mag[::stride].to(f64)[order], 0).mul_(scale)
-    weights = torch.ones_like(bs) if inv_a is None else inv_a[::stride].to(f64)[order]
-    slope = torch.cumsum(weights, 0).mul_(scale)
-    g = total - bs * slope  # g at the sample breakpoints, nondecreasing
-
-    rows = torch.stack((mag, torch.ones_like(mag) if inv_a is None else inv_a))
-
-    def newton(theta: float) -> float:
-        # Solve the linear piece of the full g at theta: by convexity the root is <= theta*.
-        # (A matrix-vector product in the cheap dtype: fast; its rounding only moves the
-        # level, which is lowered by a margin and checked afterwards.)
-        total_active, slope_active = (rows @ (b > theta).to(rows.dtype)).tolist()
-        return (total_active - r) / slope_active if slope_active > 0 else 0.0
-
-    for inflate in (1.0, 2.0, 8.0):
-        # The sample's root for radius inflate * r: larger radii give lower estimates.
-        k = int((g < inflate * r).sum())
-        level = newton(
-            float((total[k - 1] - inflate * r) / slope[k - 1]) if k > 0 else float(bs[0])
-        )
-        if level > 0:
-            # A second step, from the left now, only climbs towards theta*.
-            level = max(level, newton(level))
-            return [level * (1.0 - 1e-3), 0.0]
-    return [0.0]
-
-
-def l1_threshold(
-    b: torch.Tensor, mag: torch.Tensor, inv_a: torch.Tensor, r: float, start: float
-) -> float:
-    """``theta`` with ``g(theta) = sum_i max(mag_i - theta inv_a_i, 0) = r``, ``r < g(0)``.
-
-    ``g`` is convex, decreasing and piecewise linear with breakpoints ``b_i = mag_i / inv_a_i``.
-    Newton's method solves the linear piece at the current point,
-    ``theta' = (sum_active mag - r) / sum_active inv_a`` over ``active = {b > theta}``; by
-    convexity every step lands at or left of the root, whatever the start, so from the first
-    step on ``theta`` only grows and the active set only shrinks: coordinates that leave it
-    are dropped from the arrays once they are half of them.  Once a step changes no
-    coordinate, ``theta`` is the closed form on the final piece: exact.  At most ``n`` steps;
-    a handful from a screened start.
-    """
-    rows = torch.stack((b, mag, inv_a))
-    theta = max(start, 0.0)
-    active = rows[0] > theta
-    if not bool(active.any()):
-        theta, active = 0.0, rows[0] > 0.0
-    for step in range(b.numel() + 2):
-        # torch's (cascaded) sum, not a matrix-vector product: its error stays ~eps, not n eps.
-        total, slope = (rows[1:] * active).sum(1).tolist()
-        new = (total - r) / slope
-        now = rows[0] > new
-        if (step > 0 and new <= theta) or torch.equal(now, active):
-            return new
-        theta, active = new, now
-        kept = int(active.sum())
-        if 2 * kept < rows.shape[1]:
-            rows, active = rows[:, active], torch.ones(kept, dtype=torch.bool, device=b.device)
-    return theta
+    res = torch.div(w, d, out=t if out is None else out)
+    return res.mul_(scale) if scale != 1.0 else res

@@ -42,7 +42,8 @@ from typing import Any
 
 import torch
 
-from beyondadam.optim._projection import EPS64, Weight, commit, project_l1, weighted_l2
+from beyondadam.optim._l1_projection import l1_norm, project_l1
+from beyondadam.optim._projection import Weight, check_weight, exact_dtype, norm64, project_l2
 
 __all__ = ["Box", "Constraint", "L1Ball", "L2Ball", "constraint_from_spec"]
 
@@ -51,19 +52,6 @@ _FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 def _fmt(value: float) -> str:
     return repr(float(value))
-
-
-def _work_dtype(x: torch.Tensor) -> torch.dtype:
-    """Float64, except on devices without float64 support (Apple MPS)."""
-    return torch.float32 if x.device.type == "mps" else torch.float64
-
-
-def _l1_norm(v: torch.Tensor, work: torch.dtype) -> torch.Tensor:
-    """``sum |v_i|`` accumulated in ``work`` (no ``work``-sized copy of ``v``).
-
-    Projections and ``contains`` share it: the order of a long sum changes its last bits.
-    """
-    return v.abs().sum(dtype=work)
 
 
 def _check_real(owner: str, name: str, value: object) -> float:
@@ -88,33 +76,6 @@ def _check_x(owner: str, x: object) -> torch.Tensor:
             f"(float16, bfloat16, float32 or float64), got {x.dtype}"
         )
     return x
-
-
-def _check_weight(owner: str, weight: object, x: torch.Tensor) -> Weight | None:
-    """Validate the diagonal weights: same shape as ``x``, finite and strictly positive."""
-    if weight is None:
-        return None
-    if not isinstance(weight, torch.Tensor):
-        raise TypeError(
-            f"{owner}: weight must be a torch.Tensor or None, got {type(weight).__name__}"
-        )
-    if weight.dtype.is_complex or weight.dtype == torch.bool:
-        raise TypeError(f"{owner}: weight must have a real dtype, got {weight.dtype}")
-    if weight.shape != x.shape:
-        raise ValueError(
-            f"{owner}: weight must have the same shape as x; "
-            f"got weight {tuple(weight.shape)} for x {tuple(x.shape)}"
-        )
-    if weight.numel() == 0:
-        return Weight(weight, 1.0, 1.0)
-    # One pass for the whole check: NaN propagates into both extremes and fails both tests.
-    low, high = torch.stack(torch.aminmax(weight)).to(torch.float64).tolist()
-    if not (low > 0 and high < math.inf):
-        raise ValueError(
-            f"{owner}: weight must be finite and strictly positive (> 0) everywhere; "
-            f"it defines the norm ||A^(1/2) (y - x)|| with A = diag(weight)"
-        )
-    return Weight(weight, low, high)
 
 
 class Constraint(abc.ABC):
@@ -144,7 +105,7 @@ class Constraint(abc.ABC):
         """
         owner = type(self).__name__
         _check_x(owner, x)
-        w = _check_weight(owner, weight, x)
+        w = check_weight(owner, weight, x)
         if x.numel() == 0:
             return x
         with torch.no_grad():
@@ -241,7 +202,7 @@ class Box(Constraint):
         """Whether every entry satisfies ``low - atol <= x_i <= high + atol`` (NaN: False)."""
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"Box: x must be a torch.Tensor, got {type(x).__name__}")
-        v = x.detach().to(_work_dtype(x))
+        v = x.detach().to(exact_dtype(x))
         return bool(((v >= self.low - atol) & (v <= self.high + atol)).all())
 
 
@@ -261,7 +222,7 @@ class L2Ball(Constraint):
 
     radius: float
     center: float | torch.Tensor = 0.0
-    _device_centers: dict[torch.device, torch.Tensor] = field(
+    _device_centers: dict[tuple[torch.device, torch.dtype], torch.Tensor] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -316,19 +277,21 @@ class L2Ball(Constraint):
                 f"L2Ball: center of shape {tuple(c.shape)} does not broadcast to the shape "
                 f"{tuple(x.shape)} of x"
             )
-        cached = self._device_centers.get(x.device)
-        if cached is None or cached.dtype != dtype:
+        cached = self._device_centers.get((x.device, dtype))
+        if cached is None:
             cached = c.to(x.device, dtype)
-            self._device_centers[x.device] = cached
+            self._device_centers[x.device, dtype] = cached
         return cached
 
     def contains(self, x: torch.Tensor, atol: float = 1e-12) -> bool:
         """Whether ``||x - center||_2 <= radius + atol`` (computed in float64)."""
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"L2Ball: x must be a torch.Tensor, got {type(x).__name__}")
-        work = _work_dtype(x)
-        z = x.detach().to(work) - self._center_for(x, work)
-        return bool(torch.linalg.vector_norm(z) <= self.radius + atol)
+        c = self._center_for(x, exact_dtype(x))
+        v = x.detach()
+        return norm64(v if isinstance(c, float) and c == 0.0 else v.to(exact_dtype(x)) - c) <= (
+            self.radius + atol
+        )
 
     def to_spec(self) -> dict[str, Any]:
         """``{"type": "L2Ball", "radius": r, "center": c}`` (``c`` a float or a CPU tensor)."""
@@ -340,31 +303,7 @@ class L2Ball(Constraint):
         }
 
     def _project_(self, x: torch.Tensor, weight: Weight | None) -> None:
-        work = _work_dtype(x)
-        c = self._center_for(x, work)
-        r = self.radius
-
-        def dist(v: torch.Tensor) -> torch.Tensor:
-            return torch.linalg.vector_norm(v, dtype=work)
-
-        # The distance first: a point inside costs one pass and is left bit-identical.
-        origin = isinstance(c, float) and c == 0.0
-        z = None if origin else x.to(work) - c
-        nz = float(dist(x if origin else z))
-        if not math.isfinite(nz):
-            raise ValueError("L2Ball: x must be finite (its distance to the center is not)")
-        if nz <= r:
-            return
-        if r == 0.0:
-            x.copy_(torch.zeros_like(x, dtype=work) + c)
-            return
-        if weight is None or weight.low == weight.high:  # Euclidean: a rescaling
-            commit(x, (x.to(work) if z is None else z) * (r / nz), c, r, dist)
-            return
-        # The multiplier to 1e-2 unit of roundoff of the output: y then moves far below an ulp.
-        tol = max(EPS64, torch.finfo(x.dtype).eps * 1e-2)
-        # z = x itself when the center is 0: the solver's first product reads it directly.
-        commit(x, weighted_l2(x if z is None else z, weight, r, nz, tol, work), c, r, dist)
+        project_l2(x, weight, lambda dtype: self._center_for(x, dtype), self.radius)
 
 
 @dataclass(frozen=True)
@@ -393,28 +332,14 @@ class L1Ball(Constraint):
         """Whether ``||x||_1 <= radius + atol`` (computed in float64)."""
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"L1Ball: x must be a torch.Tensor, got {type(x).__name__}")
-        return bool(_l1_norm(x.detach(), _work_dtype(x)) <= self.radius + atol)
+        return l1_norm(x.detach()) <= self.radius + atol
 
     def to_spec(self) -> dict[str, Any]:
         """``{"type": "L1Ball", "radius": r}``."""
         return {"type": "L1Ball", "radius": self.radius}
 
     def _project_(self, x: torch.Tensor, weight: Weight | None) -> None:
-        work = _work_dtype(x)
-        r = self.radius
-
-        def dist(v: torch.Tensor) -> torch.Tensor:
-            return _l1_norm(v, work)
-
-        norm1 = float(dist(x))
-        if not math.isfinite(norm1):
-            raise ValueError("L1Ball: x must be finite (its l1 norm is not)")
-        if norm1 <= r:
-            return  # inside: leave x bit-identical
-        if r == 0.0:
-            x.zero_()
-            return
-        project_l1(x, weight, r, work, dist)
+        project_l1(x, weight, self.radius)
 
 
 _SPEC_TYPES: dict[str, type[Constraint]] = {"Box": Box, "L2Ball": L2Ball, "L1Ball": L1Ball}
