@@ -16,7 +16,7 @@ import beyondadam
 from beyondadam.cli import _options, main
 from beyondadam.cli.sim import PROBLEM_NAMES
 
-HEAVY = ("torch", "numba", "pandas", "matplotlib")
+HEAVY = ("torch", "numba", "pandas", "matplotlib", "panel", "bokeh")
 HUGE = str(10**13)
 
 

@@ -19,7 +19,6 @@ from beyondadam.experiments import (
     compute_protocol,
     get_task,
     load_curves,
-    load_dataset,
     load_results,
     make_executor,
     mean_ci95,
@@ -37,16 +36,9 @@ from beyondadam.experiments.models import (
     count_parameters,
 )
 from beyondadam.experiments.stacked import StackedModel, stackable
-from tests.datasets import DATA, HAS_MNIST
+from tests.datasets import DATA
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    if not HAS_MNIST:
-        pytest.skip("real MNIST absent: set BEYONDADAM_DATA to a directory with mnist/")
-    return load_dataset("mnist", str(DATA))
 
 
 def adam(task="mnist-logreg", lr=1e-2, b2=0.999, seed=0, steps=60, ev=30, opt="adam"):
@@ -382,7 +374,7 @@ def test_compute_protocol_returns_data_and_writes_only_the_store(mnist, tmp_path
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"task": "mnist-cnn"}, "task must be one of"),
+        ({"task": "mnist-rnn"}, "task must be one of"),
         ({"optimizers": ["adamw"]}, "unknown optimizer .adamw."),
         ({"lrs": [-1.0]}, "lr must be"),
         ({"beta2s": [1.0]}, "beta2"),

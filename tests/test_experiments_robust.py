@@ -32,17 +32,11 @@ from beyondadam.experiments import store as store_mod
 from beyondadam.experiments.checkpoint import checkpoint_path
 from beyondadam.experiments.interrupt import Interrupted, handle_signals
 from beyondadam.experiments.store import StoreError, check_store
-from tests.datasets import DATA, HAS_MNIST, needs_cifar
+from tests.conftest import sigterm_after
+from tests.datasets import DATA, needs_cifar
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
-
-
-@pytest.fixture(scope="module")
-def mnist():
-    if not HAS_MNIST:
-        pytest.skip("real MNIST absent: set BEYONDADAM_DATA to a directory with mnist/")
-    return load_dataset("mnist", str(DATA))
 
 
 def _cfg(steps=120, ev=60, task="mnist-logreg", seed=3):
@@ -86,8 +80,9 @@ def test_foreign_schema_store_is_refused_untouched(tmp_path):
 def test_store_of_another_version_is_refused(tmp_path, monkeypatch):
     with ResultStore(tmp_path):
         pass
-    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", store_mod.SCHEMA_VERSION + 1)
-    with pytest.raises(StoreError, match=r"schema version 1 \(written by an older beyondadam\)"):
+    version = store_mod.SCHEMA_VERSION
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", version + 1)
+    with pytest.raises(StoreError, match=rf"version {version} \(written by an older beyondadam\)"):
         ResultStore(tmp_path)
     monkeypatch.setattr(store_mod, "SCHEMA_VERSION", 0)
     with pytest.raises(StoreError, match="written by a newer beyondadam"):
@@ -143,18 +138,6 @@ def test_another_configuration_does_not_replace_the_summary(mnist, tmp_path):
 # ---------------------------------------------------------------------- checkpoint and resume
 
 
-def _kill_at(step_to_kill):
-    """A progress callback that sends this process SIGTERM after iteration ``step_to_kill``."""
-    seen = {"n": 0}
-
-    def progress(n, loss):
-        seen["n"] += n
-        if seen["n"] == step_to_kill:
-            os.kill(os.getpid(), signal.SIGTERM)
-
-    return progress
-
-
 @pytest.mark.parametrize("kill_at", [37, 117, 234])  # mid-epoch, mid-epoch, at an epoch's end
 def test_sigterm_checkpoints_and_resume_is_bit_identical(mnist, tmp_path, kill_at):
     # a small training set so that the run crosses epochs (468 // 4 batches would not)
@@ -164,7 +147,7 @@ def test_sigterm_checkpoints_and_resume_is_bit_identical(mnist, tmp_path, kill_a
     ref = train(cfg, small)
     ck = tmp_path / "ck.pt"
     with handle_signals(), pytest.raises(Interrupted):
-        train(cfg, small, progress=_kill_at(kill_at), checkpoint=ck, checkpoint_every=10**9)
+        train(cfg, small, progress=sigterm_after(kill_at), checkpoint=ck, checkpoint_every=10**9)
     assert ck.is_file()
     seen = []
     res = train(cfg, small, progress=lambda n, loss: seen.append(n), checkpoint=ck)
@@ -193,7 +176,7 @@ def test_batched_group_checkpoint_resumes_bit_identically(mnist, tmp_path, kill_
     ref = engine.train_batched(group, small)
     ck = tmp_path / "group.pt"
     with handle_signals(), pytest.raises(Interrupted):
-        engine.train_batched(group, small, _kill_at(kill_at * 3), ck, checkpoint_every=10**9)
+        engine.train_batched(group, small, sigterm_after(kill_at * 3), ck, checkpoint_every=10**9)
     res = engine.train_batched(group, small, checkpoint=ck)
     assert ref[2].status == res[2].status == "diverged"
     for a, b in zip(ref, res, strict=True):
@@ -236,7 +219,7 @@ def test_run_configs_removes_the_checkpoint_once_stored(mnist, tmp_path, monkeyp
     real = runner_mod.train
 
     def interrupted(c, data, **kw):
-        return real(c, data, **{**kw, "progress": _kill_at(25)})
+        return real(c, data, **{**kw, "progress": sigterm_after(25)})
 
     monkeypatch.setattr(runner_mod, "supports", lambda c: False)  # the plain loop, as CIFARNET
     monkeypatch.setattr(runner_mod, "train", interrupted)

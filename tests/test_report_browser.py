@@ -35,7 +35,7 @@ def test_report_renders_in_chromium(report, tmp_path):
     shot = tmp_path / "report.png"
     seen = check_report(report, shot)
     assert seen.title.startswith("Reproduction of")
-    assert len(seen.images) == 2
+    assert len(seen.images) == 4
     assert seen.broken_images == []
     assert all(img["scheme"] == "data" for img in seen.images)
     assert seen.console_errors == []

@@ -1,7 +1,9 @@
 import copy
+from dataclasses import replace
 
 import pytest
 
+from beyondadam.reporting.benchmark_stats import analyse
 from beyondadam.reporting.claims import (
     CLAIMS,
     HOLDS,
@@ -12,7 +14,7 @@ from beyondadam.reporting.claims import (
     evaluate_claims,
 )
 from beyondadam.reporting.results import parse_stages
-from beyondadam.reporting.sample import sample_results
+from beyondadam.reporting.sample import sample_benchmark, sample_benchmark_data, sample_results
 
 
 def _by_id(stages):
@@ -138,24 +140,41 @@ def test_cifar_claims_when_run(stages):
     assert "1,000 images" in out["cifarnet-test"].measured
 
 
-def test_not_in_general(stages):
-    for sid in ("mnist-logreg", "mnist-mlp"):
-        opts = stages[sid]["numbers"]["optimizers"]
-        opts["adam"] |= {
-            "final_train_loss": [0.5, 0.51, 0.52],
-            "final_test_loss": [0.5, 0.51, 0.52],
-            "final_test_accuracy": [0.80, 0.81, 0.80],
-        }
-        opts["amsgrad"] |= {
-            "final_train_loss": [0.1, 0.11, 0.12],
-            "final_test_loss": [0.1, 0.11, 0.12],
-            "final_test_accuracy": [0.95, 0.96, 0.95],
-        }
+@pytest.mark.parametrize(
+    ("shifts", "verdict"),
+    [
+        ({}, HOLDS),  # ties everywhere
+        ({"mnist-logreg": {"amsgrad": -0.1}, "mnist-mlp": {"amsgrad": -0.1}}, NOT_SUPPORTED),
+        ({"mnist-logreg": {"amsgrad": -0.1}}, NOT_SUPPORTED),  # half the tasks, no loss
+        ({"mnist-logreg": {"amsgrad": -0.1}, "mnist-mlp": {"amsgrad": 0.1}}, HOLDS),  # a loss
+        ({"mnist-logreg": {"amsgrad": 0.1}}, HOLDS),
+    ],
+)
+def test_not_in_general_from_the_benchmark(stages, shifts, verdict):
+    stages["benchmark"]["numbers"] = sample_benchmark(shifts).to_json()
     out = _by_id(stages)["not-in-general"]
-    assert out.verdict == NOT_SUPPORTED
-    assert "in 6" in out.measured
-    for sid in ("mnist-logreg", "mnist-mlp"):
-        stages[sid]["status"] = "not run"
+    assert out.verdict == verdict
+    assert "Optimizers that beat Adam on a majority of the 2 tasks" in out.measured
+    assert "Not run here: cifarnet" in out.measured
+
+
+def test_not_in_general_needs_two_seeds(stages):
+    numbers = sample_benchmark()
+    one_seed = [r for r in sample_benchmark_data().records if r.phase == "search" or r.index == 0]
+    data = replace(sample_benchmark_data(), records=one_seed, seeds=1)
+    stages["benchmark"]["numbers"] = analyse(data, numbers.names).to_json()
+    out = _by_id(stages)["not-in-general"]
+    assert out.verdict == NOT_RUN
+    assert "untested" in out.detail
+
+
+def test_not_in_general_is_not_run_without_the_benchmark(stages):
+    # the training stages are there, but the claim must not fall back to them
+    stages["benchmark"] = {"status": "not run", "reason": "the quick profile runs no benchmark"}
+    out = _by_id(stages)["not-in-general"]
+    assert out.verdict == NOT_RUN
+    assert "quick profile runs no benchmark" in out.detail
+    del stages["benchmark"]
     assert _by_id(stages)["not-in-general"].verdict == NOT_RUN
 
 

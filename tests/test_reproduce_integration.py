@@ -61,6 +61,12 @@ def test_synthetic_stages_end_to_end(tmp_path):
         assert all((out / f["path"]).is_file() for f in figs)
     page = (out / "report.html").read_text()
     assert page.count('<img src="data:image/png;base64,') == 3
+    # the atlas's interactive data: every cell of every optimizer with its trajectory
+    live = data["stages"]["atlas"]["figures"][0]["interactive"]
+    atlas_data = json.loads((out / live).read_text())
+    assert [o["name"] for o in atlas_data["optimizers"]] == ["Adam", "AMSGrad", "ADOPT"]
+    assert atlas_data["traj_x"]["shape"] == [3 * 3 * 3, len(atlas_data["steps"])]
+    assert 'class="ia ia-atlas"' in page
     # the family stage: every catalog optimizer on the two problems, its table and figure
     res = reproduce(TINY, out, only=["family"], quiet=True)
     assert res.ran == ["family"]

@@ -205,7 +205,7 @@ def test_dataset_status_counts_the_test_images():
 
 
 def test_profiles_are_data():
-    assert set(PROFILES) == {"quick", "paper"}
+    assert set(PROFILES) == {"quick", "paper", "family"}
     assert PAPER.training["mnist-logreg"].seeds == 5
     assert QUICK.training["mnist-logreg"].seeds == 3
     assert PAPER.training["mnist-logreg"].beta2s == (0.99, 0.999)
@@ -218,6 +218,7 @@ def test_profiles_are_data():
         # one id per task: the profile, the stages and the experiments use the task's own id
         assert set(p.training) <= set(TASKS)
         assert set(p.training) == {s.id for s in STAGES if s.needs != "none"}
+        assert not p.benchmark_tasks  # only the family profile runs the benchmark
         assert p.optimizers[0] == "adam"
     for task in ("mnist-logreg", "mnist-mlp"):
         # quick trims iterations (and its report says so), never the lr grid: a trimmed grid
@@ -250,6 +251,7 @@ def test_stage_list_matches_issue_order():
         "mnist-logreg",
         "mnist-mlp",
         "cifarnet",
+        "benchmark",
     ]
 
 

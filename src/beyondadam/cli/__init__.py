@@ -12,7 +12,7 @@ import click
 
 from beyondadam import __version__
 
-_COMMAND_MODULES = ("optimizers", "sim", "train", "reproduce")
+_COMMAND_MODULES = ("optimizers", "sim", "train", "reproduce", "benchmark", "explore")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

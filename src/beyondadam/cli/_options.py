@@ -32,7 +32,15 @@ if TYPE_CHECKING:
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 #: the names ``--task`` accepts (tests/test_cli.py checks them against ``experiments.TASKS``).
-TASK_NAMES = ("mnist-logreg", "mnist-mlp", "cifarnet")
+TASK_NAMES = (
+    "mnist-logreg",
+    "mnist-mlp",
+    "cifarnet",
+    "quadratic-deep",
+    "mnist-cnn",
+    "mnist-ae",
+    "cifar-vgg",
+)
 #: the executors (checked against ``experiments.executors.EXECUTORS``).
 EXECUTOR_NAMES = ("local", "dask")
 #: refuse a computation whose estimated memory exceeds this fraction of the available memory.

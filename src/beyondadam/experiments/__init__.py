@@ -1,7 +1,9 @@
 """The paper's training experiments (Section 5, Figure 2), a resumable result store, sweeps.
 
 Tasks (:data:`~beyondadam.experiments.tasks.TASKS`): ``mnist-logreg`` (softmax regression,
-lr_t = lr/sqrt(t)), ``mnist-mlp`` (784-100-10 ReLU) and ``cifarnet`` (CIFAR-10), minibatch 128.
+lr_t = lr/sqrt(t)), ``mnist-mlp`` (784-100-10 ReLU) and ``cifarnet`` (CIFAR-10), minibatch 128;
+for the family benchmark also ``quadratic-deep``, ``mnist-cnn``, ``mnist-ae`` and ``cifar-vgg``,
+each with a validation split (``RunConfig(validation=True)``) and a target.
 
 The API a report (or ``beyondadam reproduce``) calls::
 
@@ -25,14 +27,23 @@ executor into the store), :class:`ResultStore` (SQLite, CSV/Parquet export), :fu
 :func:`load_cifar10` (verified loaders; :class:`DataError` on bad files), :func:`mean_ci95` and
 :func:`t_quantile` (the statistics shared with :mod:`beyondadam.reporting`).
 
-Layers, each importing only those before it: ``stats``, ``data``, ``models``, ``optimizers``,
-``tasks``; ``runs`` (the run types); ``interrupt`` (SIGTERM/SIGINT), ``checkpoint``; ``stacked``
-and ``batched`` (the batched engine), ``runner`` (the plain loop and :func:`train_many`);
-``executors``, ``store``; ``protocol`` (data); ``plots``; ``outputs`` (files).
+Layers, each importing only those before it: ``stats``, ``data``, ``splits``, ``models``,
+``losses``, ``optimizers``, ``tasks``; ``runs`` (the run types); ``interrupt`` (SIGTERM/SIGINT),
+``checkpoint``; ``stacked`` and ``batched`` (the batched engine), ``runner`` (the plain loop and
+:func:`train_many`); ``executors``, ``store``; ``protocol`` (data); ``benchmark`` (the family
+benchmark: random search per optimizer, selection on validation loss, seeds;
+:func:`run_benchmark`); ``plots``; ``outputs`` (files).
 """
 
 from __future__ import annotations
 
+from beyondadam.experiments.benchmark import (
+    BenchmarkData,
+    BenchmarkSpec,
+    TrialRecord,
+    load_benchmark,
+    run_benchmark,
+)
 from beyondadam.experiments.data import DataError, Dataset, load_cifar10, load_dataset, load_mnist
 from beyondadam.experiments.executors import ExecutorError, make_executor
 from beyondadam.experiments.outputs import run_protocol, write_protocol_files
@@ -52,6 +63,8 @@ from beyondadam.experiments.tasks import TASKS, Task, get_task
 __all__ = [
     "DEFAULT_OPTIMIZERS",
     "TASKS",
+    "BenchmarkData",
+    "BenchmarkSpec",
     "DataError",
     "Dataset",
     "ExecutorError",
@@ -60,8 +73,10 @@ __all__ = [
     "RunConfig",
     "RunResult",
     "Task",
+    "TrialRecord",
     "compute_protocol",
     "get_task",
+    "load_benchmark",
     "load_cifar10",
     "load_curves",
     "load_dataset",
@@ -70,6 +85,7 @@ __all__ = [
     "make_executor",
     "mean_ci95",
     "plot_training_loss",
+    "run_benchmark",
     "run_configs",
     "run_protocol",
     "t_quantile",

@@ -1,4 +1,4 @@
-"""Many configurations of an MNIST task trained at once as one batched model.
+"""Many configurations of a task trained at once as one batched model.
 
 Each configuration keeps its own parameters, optimizer state, hyperparameters, seed and data order;
 they are stacked along a leading "config" axis so that one step of C configurations costs a few
@@ -12,6 +12,7 @@ and hyperparameter runs here; the tests check whole batched runs against the pla
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ from beyondadam.experiments.data import Dataset, epoch_batches
 from beyondadam.experiments.interrupt import Interrupted, deferred, pending
 from beyondadam.experiments.optimizers import as_kwargs, build_optimizer
 from beyondadam.experiments.runs import CHECK_EVERY, RunConfig, RunResult, data_seed
+from beyondadam.experiments.splits import run_data
 from beyondadam.experiments.stacked import StackedModel, stackable
 from beyondadam.experiments.tasks import Task, get_task
 
@@ -41,16 +43,18 @@ def _architecture(task: Task) -> torch.nn.Module:
 
 
 def supports(cfg: RunConfig) -> bool:
-    """Whether ``cfg`` can run in the batched engine: a task whose model stacks, any optimizer.
+    """Whether ``cfg`` can run in the batched engine: a task whose model and loss stack.
 
-    The MNIST tasks do (sequences of linear and ReLU layers); CIFARNET (convolutions) does not.
+    Any optimizer. The MNIST logistic regression, MLP and autoencoder do (sequences of linear
+    and ReLU layers); the convolutional nets and the quadratic do not.
     """
-    return stackable(_architecture(get_task(cfg.task)))
+    task = get_task(cfg.task)
+    return task.objective.stackable and stackable(_architecture(task))
 
 
-def group_key(cfg: RunConfig) -> tuple[str, int, int, int]:
+def group_key(cfg: RunConfig) -> tuple[str, int, int, int, bool]:
     """Supported configurations with equal keys can train together as one batched model."""
-    return (cfg.task, cfg.steps, cfg.eval_every, cfg.batch_size)
+    return (cfg.task, cfg.steps, cfg.eval_every, cfg.batch_size, cfg.validation)
 
 
 class _BatchedOptim:
@@ -122,23 +126,27 @@ def _init_params(cfgs: list[RunConfig], task: Task) -> list[torch.Tensor]:
 
 @torch.no_grad()
 def _evaluate(
-    net: StackedModel, params: list[torch.Tensor], task: Task, data: Dataset, chunk: int = 2500
+    net: StackedModel,
+    params: list[torch.Tensor],
+    task: Task,
+    xs: torch.Tensor,
+    ys: torch.Tensor,
+    chunk: int = 2500,
 ) -> tuple[list[float], list[float]]:
-    """Per-configuration mean test loss and accuracy."""
+    """Per-configuration mean loss and accuracy (NaN without one) on stored ``xs``, ``ys``."""
     C = params[0].shape[0]
-    n = len(data.y_test)
+    n = len(ys)
     loss = torch.zeros(C, dtype=torch.float64)
     correct = torch.zeros(C, dtype=torch.int64)
     for i in range(0, n, chunk):
-        x = task.preprocess(data.x_test[i : i + chunk])
-        y = data.y_test[i : i + chunk]
-        logits = net.logits(params, x)
-        ce = torch.nn.functional.cross_entropy(
-            logits.reshape(C * len(y), -1), y.repeat(C), reduction="none"
-        )
-        loss += ce.view(C, -1).sum(1).double()
-        correct += (logits.argmax(2) == y).sum(1)
-    return (loss / n).tolist(), (correct.double() / n).tolist()
+        x = task.preprocess(xs[i : i + chunk])
+        y = ys[i : i + chunk]
+        z = net.logits(params, x)
+        loss += task.objective.stacked_total(z, x, y)
+        if task.has_accuracy:
+            correct += task.objective.stacked_correct(z, y)
+    acc = (correct.double() / n).tolist() if task.has_accuracy else [math.nan] * C
+    return (loss / n).tolist(), acc
 
 
 def train_batched(
@@ -155,8 +163,12 @@ def train_batched(
     for the plain loop (:func:`beyondadam.experiments.train`), for the whole group.
     """
     if len({group_key(c) for c in cfgs}) != 1:
-        raise ValueError("cfgs must be non-empty and share task, steps, eval_every, batch_size")
+        raise ValueError(
+            "cfgs must be non-empty and share task, steps, eval_every, batch_size, validation"
+        )
     task = get_task(cfgs[0].task)
+    validation = cfgs[0].validation
+    data = run_data(data, task.val_size, validation)
     steps, eval_every, B = cfgs[0].steps, cfgs[0].eval_every, cfgs[0].batch_size
     t0 = time.perf_counter()
     C = len(cfgs)
@@ -174,6 +186,7 @@ def train_batched(
     alive = torch.ones(C, dtype=torch.bool)
     diverged: list[int | None] = [None] * C
     tests: list[tuple[int, list[float], list[float]]] = []
+    vals: list[list[float]] = []  # validation losses, aligned with tests
     checked, start, before = 0, 0, 0.0
     path = None if checkpoint is None else Path(checkpoint)
     ck = None if path is None else Checkpoint.load(path, cfgs)
@@ -185,6 +198,7 @@ def train_batched(
         for g, state in zip(gens, s["epoch_rngs"], strict=True):
             g.set_state(state)
         start, checked, before, tests = ck.step, s["checked"], s["elapsed"], s["tests"]
+        vals = s.get("vals", [])
         losses[:start] = s["losses"]
         alive, diverged = s["alive"], s["diverged"]
         if progress is not None:
@@ -199,7 +213,7 @@ def train_batched(
             params=[p.clone() for p in params], optimizer=opt.state_dict(),
             # at an epoch's end the next epoch is drawn from the generators' current states
             epoch_rngs=epoch_rngs if step % nb else [g.get_state() for g in gens],
-            checked=checked, elapsed=before + time.perf_counter() - t0, tests=tests,
+            checked=checked, elapsed=before + time.perf_counter() - t0, tests=tests, vals=vals,
             losses=losses[:step].clone(), alive=alive.clone(), diverged=list(diverged),
         )  # fmt: skip
         Checkpoint(unit_key(cfgs), step, state).save(path)
@@ -216,7 +230,7 @@ def train_batched(
                 idx = torch.stack([e[j] for e in epochs])[gidx]  # (C, B)
             x = task.preprocess(data.x_train[idx])
             y = data.y_train[idx]
-            per, grads = net.loss_and_grads(params, x, y)
+            per, grads = net.loss_and_grads(params, x, y, task.objective)
             opt.step(grads, alive)
             losses[step - 1] = per
             if step % CHECK_EVERY == 0 or step % eval_every == 0 or step == steps:
@@ -229,8 +243,12 @@ def train_batched(
                 if not bool(alive.any()):
                     break
                 if step % eval_every == 0 or step == steps:
-                    tl, ta = _evaluate(net, params, task, data)
+                    tl, ta = _evaluate(net, params, task, data.x_test, data.y_test)
                     tests.append((step, tl, ta))
+                    if validation:
+                        assert data.x_val is not None
+                        assert data.y_val is not None
+                        vals.append(_evaluate(net, params, task, data.x_val, data.y_val)[0])
             if progress is not None:
                 progress(C, per[0] if C == 1 else None)
             signum = pending()
@@ -243,6 +261,7 @@ def train_batched(
     for c, cfg in enumerate(cfgs):
         d = diverged[c]
         keep = [(s, tl[c], ta[c]) for s, tl, ta in tests if d is None or s < d]
+        val = [v[c] for v in vals[: len(keep)]]
         n_logged = steps if d is None else d - 1
         out.append(
             RunResult(
@@ -256,6 +275,7 @@ def train_batched(
                 test_note=data.test_note,
                 engine=f"batched[{C}]",
                 diverged_step=d,
+                val_loss=np.asarray(val, dtype=np.float64),
             )
         )
     return out

@@ -1,5 +1,9 @@
 """MNIST and CIFAR-10 from their official files, verified, held in memory as tensors.
 
+Also the deep quadratic's synthetic noise samples (:func:`load_quadratic`: generated from a fixed
+seed, no files). The validation split every task carves from its training set is
+:func:`beyondadam.experiments.splits.with_validation`.
+
 Lookup order for both datasets: an explicit data directory (``data_dir`` argument, the CLI's
 ``--data-dir`` or the ``BEYONDADAM_DATA`` environment variable), then the user cache directory
 (``BEYONDADAM_CACHE`` or the platform cache, e.g. ``~/.cache/beyondadam``), then a download from
@@ -34,6 +38,7 @@ __all__ = [
     "load_cifar10",
     "load_dataset",
     "load_mnist",
+    "load_quadratic",
     "resolve_data_dir",
 ]
 
@@ -81,10 +86,12 @@ class DataError(RuntimeError):
 class Dataset:
     """A dataset held in memory.
 
-    ``x_train``/``x_test`` are ``uint8`` tensors (MNIST ``(N, 784)``, CIFAR-10 ``(N, 3, 32, 32)``),
-    ``y_train``/``y_test`` are ``int64`` labels in ``[0, 10)``. ``test_note`` says which test set is
+    ``x_train``/``x_test`` are ``uint8`` tensors (MNIST ``(N, 784)``, CIFAR-10 ``(N, 3, 32, 32)``)
+    or ``float32`` (the quadratic's noise ``(N, 100)``), ``y_train``/``y_test`` are ``int64``
+    labels in ``[0, 10)`` (zeros where a dataset has none). ``test_note`` says which test set is
     used (e.g. ``"test: first 1,000 official test images"``); ``test_complete`` is False when it is
-    only part of the official one.
+    only part of the official one. ``x_val``/``y_val``: the validation split, held out of
+    ``x_train`` (``None`` unless from :func:`beyondadam.experiments.splits.with_validation`).
     """
 
     name: str
@@ -95,6 +102,8 @@ class Dataset:
     test_note: str
     test_complete: bool
     source: str
+    x_val: torch.Tensor | None = None
+    y_val: torch.Tensor | None = None
 
 
 def cache_dir() -> Path:
@@ -361,12 +370,44 @@ def load_cifar10(
     )
 
 
-_LOADERS = {"mnist": load_mnist, "cifar10": load_cifar10}
+# ------------------------------------------------------------------------------ deep quadratic
+
+#: DeepOBS's ``quadratic`` data set: 1,000 training and 1,000 test points in 100 dimensions,
+#: zero-mean Gaussian with standard deviation 0.6 (its ``noise_level`` default).
+QUADRATIC_SIZE, QUADRATIC_DIM, QUADRATIC_NOISE = 1000, 100, 0.6
+
+
+def load_quadratic(data_dir: str | os.PathLike[str] | None = None) -> Dataset:
+    """The deep quadratic's noise samples ``x ~ N(0, 0.6^2 I)``, float32 ``(1000, 100)`` each.
+
+    Synthetic and deterministic: numpy's PCG64 with fixed seeds (train 42, test 43, as DeepOBS
+    seeds its two sets; the draws differ), the same on every machine. ``data_dir`` is ignored.
+    """
+
+    def draw(seed: int) -> torch.Tensor:
+        rng = np.random.default_rng(seed)
+        x = rng.normal(0.0, QUADRATIC_NOISE, (QUADRATIC_SIZE, QUADRATIC_DIM))
+        return torch.from_numpy(x.astype(np.float32))
+
+    labels = torch.zeros(QUADRATIC_SIZE, dtype=torch.int64)
+    return Dataset(
+        name="quadratic",
+        x_train=draw(42),
+        y_train=labels,
+        x_test=draw(43),
+        y_test=labels.clone(),
+        test_note=f"test: {QUADRATIC_SIZE:,} synthetic noise samples (seed 43)",
+        test_complete=True,
+        source="synthetic",
+    )
+
+
+_LOADERS = {"mnist": load_mnist, "cifar10": load_cifar10, "quadratic": load_quadratic}
 _CACHE: dict[tuple[str, str], Dataset] = {}
 
 
 def load_dataset(name: str, data_dir: str | os.PathLike[str] | None = None) -> Dataset:
-    """Load ``"mnist"`` or ``"cifar10"``, memoised per process (workers load once)."""
+    """Load ``"mnist"``, ``"cifar10"`` or ``"quadratic"``, memoised per process."""
     if name not in _LOADERS:
         raise ValueError(f"dataset must be one of {sorted(_LOADERS)}, got {name!r}")
     key = (name, str(resolve_data_dir(data_dir)))

@@ -126,7 +126,7 @@ def split_units(cfgs: list[RunConfig], workers: int, max_batch: int = 10) -> lis
     Batchable configs are grouped (at most ``max_batch`` per unit, spread over ``workers``); the
     others get one unit each.
     """
-    groups: dict[tuple[str, int, int, int], list[RunConfig]] = {}
+    groups: dict[tuple[str, int, int, int, bool], list[RunConfig]] = {}
     units: list[list[RunConfig]] = []
     for c in cfgs:
         if supports(c):

@@ -73,16 +73,22 @@ def run_configs(
         with handle_signals(), ResultStore(out_dir) as store:
             done = store.finished_keys()
             unique = list({c.key: c for c in cfgs}.values())
-            todo = [c for c in unique if c.key not in done]
-            units = split_units(todo, ex.workers, ex.max_batch)
+            # Units are cut from all the configurations, then the stored ones dropped: a rerun
+            # trains what is left in the groups it had, so its batched results are bit-identical
+            # to an uninterrupted run's (a group's composition changes the last bits).
+            units = [
+                [c for c in unit if c.key not in done]
+                for unit in split_units(unique, ex.workers, ex.max_batch)
+            ]
+            units = [unit for unit in units if unit]
             with _Bar(unique, done, desc, quiet) as bar:
                 results_iter = ex.map_units(
                     units, data_dir, progress=bar.advance, checkpoint_dir=str(out_dir)
                 )
                 try:
                     for results in results_iter:
+                        store.put_many(results, last_frac)  # the whole unit or nothing
                         for r in results:
-                            store.put(r, last_frac)
                             if r.status == "diverged" and not quiet:
                                 bar.write(f"diverged at step {r.diverged_step}: {r.config.label()}")
                         unit = [r.config for r in results]

@@ -26,7 +26,8 @@ from beyondadam.experiments.runs import (
     data_seed,
     validate_config,
 )
-from beyondadam.experiments.tasks import Task, get_task
+from beyondadam.experiments.splits import run_data
+from beyondadam.experiments.tasks import get_task
 
 __all__ = [
     "Progress",
@@ -37,24 +38,6 @@ __all__ = [
     "train_many",
     "validate_config",
 ]
-
-
-@torch.no_grad()
-def evaluate(
-    model: torch.nn.Module, task: Task, data: Dataset, chunk: int = 2500
-) -> tuple[float, float]:
-    """Mean test loss and accuracy of ``model`` on the dataset's test set."""
-    was = model.training
-    model.eval()
-    total, correct, n = 0.0, 0, len(data.y_test)
-    for i in range(0, n, chunk):
-        x = task.preprocess(data.x_test[i : i + chunk])
-        y = data.y_test[i : i + chunk]
-        logits = model(x)
-        total += float(torch.nn.functional.cross_entropy(logits, y, reduction="sum"))
-        correct += int((logits.argmax(1) == y).sum())
-    model.train(was)
-    return total / n, correct / n
 
 
 def train(
@@ -74,9 +57,12 @@ def train(
     arrives inside :func:`~beyondadam.experiments.interrupt.handle_signals` (then it raises
     :class:`~beyondadam.experiments.interrupt.Interrupted`); a resumed run's curves are
     bit-identical to an uninterrupted one's. The caller removes the file once the result is kept.
+    With ``cfg.validation`` the run trains without the task's validation split and evaluates
+    the validation loss with the test metrics.
     """
     task = get_task(cfg.task)
     data = data if data is not None else load_dataset(task.dataset, data_dir)
+    data = run_data(data, task.val_size, cfg.validation)
     t0 = time.perf_counter()
     torch.manual_seed(cfg.seed)
     model = task.make_model()
@@ -90,6 +76,7 @@ def train(
     test_steps: list[int] = []
     test_loss: list[float] = []
     test_acc: list[float] = []
+    val_loss: list[float] = []
     step, checked, diverged, before = 0, 0, None, 0.0
     path = None if checkpoint is None else Path(checkpoint)
     ck = None if path is None else Checkpoint.load(path, [cfg])
@@ -104,6 +91,7 @@ def train(
         step, checked, before = ck.step, s["checked"], s["elapsed"]
         losses[:step] = s["losses"]
         test_steps, test_loss, test_acc = s["test_steps"], s["test_loss"], s["test_acc"]
+        val_loss = s.get("val_loss", [])
         if progress is not None:
             progress(step, None)
     epoch_rng = gen.get_state()
@@ -118,7 +106,7 @@ def train(
             checked=checked, model=model.state_dict(), optimizer=opt.state_dict(),
             scheduler=None if sched is None else sched.state_dict(),
             torch_rng=torch.get_rng_state(), epoch_rng=start, losses=losses[:step].clone(),
-            test_steps=test_steps, test_loss=test_loss, test_acc=test_acc,
+            test_steps=test_steps, test_loss=test_loss, test_acc=test_acc, val_loss=val_loss,
             elapsed=before + time.perf_counter() - t0,
         )  # fmt: skip
         Checkpoint(cfg.key, step, state).save(path)
@@ -134,7 +122,7 @@ def train(
             xb = task.preprocess(x_train[idx])
             yb = y_train[idx]
             opt.zero_grad(set_to_none=True)
-            loss = task.loss(model(xb), yb)
+            loss = task.loss(model(xb), xb, yb)
             loss.backward()
             opt.step()
             if sched is not None:
@@ -148,10 +136,14 @@ def train(
                     break
                 checked = step
                 if step % cfg.eval_every == 0 or step == cfg.steps:
-                    tl, ta = evaluate(model, task, data)
+                    tl, ta = task.evaluate(model, data.x_test, data.y_test)
                     test_steps.append(step)
                     test_loss.append(tl)
                     test_acc.append(ta)
+                    if cfg.validation:
+                        assert data.x_val is not None
+                        assert data.y_val is not None
+                        val_loss.append(task.evaluate(model, data.x_val, data.y_val)[0])
             if progress is not None:
                 progress(1, losses[step - 1])
             signum = pending()
@@ -171,6 +163,7 @@ def train(
         test_note=data.test_note,
         engine="plain",
         diverged_step=diverged,
+        val_loss=np.asarray(val_loss, dtype=np.float64),
     )
 
 
@@ -190,7 +183,7 @@ def train_many(
     :func:`~beyondadam.experiments.batched.train_batched`).
     """
     results: dict[str, RunResult] = {}
-    groups: dict[tuple[str, int, int, int], list[RunConfig]] = {}
+    groups: dict[tuple[str, int, int, int, bool], list[RunConfig]] = {}
     for cfg in cfgs:
         if batched and supports(cfg):
             groups.setdefault(group_key(cfg), []).append(cfg)
@@ -199,7 +192,8 @@ def train_many(
             ck = None if checkpoint_dir is None else checkpoint_path(checkpoint_dir, cfg)
             results[cfg.key] = train(cfg, data, progress=progress, checkpoint=ck)
     for group in groups.values():
-        data = load_dataset(get_task(group[0].task).dataset, data_dir)
+        task = get_task(group[0].task)
+        data = run_data(load_dataset(task.dataset, data_dir), task.val_size, group[0].validation)
         ck = None if checkpoint_dir is None else checkpoint_path(checkpoint_dir, group)
         for res in train_batched(group, data, progress=progress, checkpoint=ck):
             results[res.config.key] = res

@@ -36,6 +36,7 @@ class RunConfig:
     steps: int = 1000
     eval_every: int = 250
     batch_size: int = 128
+    validation: bool = False  # train without the task's validation split, report its loss
 
     @classmethod
     def make(
@@ -48,6 +49,7 @@ class RunConfig:
         steps: int | None = None,
         eval_every: int | None = None,
         batch_size: int | None = None,
+        validation: bool = False,
     ) -> RunConfig:
         """Build a config; ``None`` takes the task's default."""
         t = get_task(task)
@@ -59,6 +61,7 @@ class RunConfig:
             steps=int(t.steps if steps is None else steps),
             eval_every=int(t.eval_every if eval_every is None else eval_every),
             batch_size=int(t.batch_size if batch_size is None else batch_size),
+            validation=bool(validation),
         )
 
     @property
@@ -73,8 +76,12 @@ class RunConfig:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (``hparams`` as a JSON string)."""
-        return {
+        """Plain-dict form (``hparams`` as a JSON string).
+
+        ``validation`` appears only when True, so a run without it keeps the key (and the
+        stored form) it had before the field existed.
+        """
+        out: dict[str, Any] = {
             "task": self.task,
             "optimizer": self.optimizer,
             "hparams": self.hparams,
@@ -83,11 +90,15 @@ class RunConfig:
             "eval_every": self.eval_every,
             "batch_size": self.batch_size,
         }
+        if self.validation:
+            out["validation"] = True
+        return out
 
     def label(self) -> str:
         """Short human-readable description."""
         hp = ", ".join(f"{k}={v}" for k, v in self.hp.items())
-        return f"{self.task}/{self.optimizer}({hp}) seed={self.seed}"
+        val = " validation" if self.validation else ""
+        return f"{self.task}/{self.optimizer}({hp}) seed={self.seed}{val}"
 
 
 @dataclass
@@ -95,8 +106,10 @@ class RunResult:
     """The outcome of one run.
 
     ``train_loss[i]`` is the minibatch loss at iteration ``i + 1``; test metrics are at
-    ``test_steps``. ``status`` is ``"done"`` or ``"diverged"`` (then ``diverged_step`` is the first
-    iteration with a non-finite loss and the curves stop there).
+    ``test_steps`` (``test_acc`` NaN for a task without accuracy), and so is ``val_loss`` (the
+    validation split's loss; empty unless ``config.validation``). ``status`` is ``"done"`` or
+    ``"diverged"`` (then ``diverged_step`` is the first iteration with a non-finite loss and the
+    curves stop there).
     """
 
     config: RunConfig
@@ -110,6 +123,7 @@ class RunResult:
     engine: str
     diverged_step: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    val_loss: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.float64))
 
     def final_train_loss(self, last_frac: float = 0.1) -> float:
         """Mean training loss over the last ``last_frac`` of the iterations (NaN if diverged)."""
@@ -117,6 +131,13 @@ class RunResult:
             return math.nan
         n = max(1, round(len(self.train_loss) * last_frac))
         return float(np.mean(self.train_loss[-n:], dtype=np.float64))
+
+    def final_val_loss(self) -> float:
+        """The last validation loss; ``inf`` when diverged, absent or not finite."""
+        if self.status != "done" or len(self.val_loss) == 0:
+            return math.inf
+        last = float(self.val_loss[-1])
+        return last if math.isfinite(last) else math.inf
 
 
 def data_seed(seed: int) -> int:
@@ -133,4 +154,6 @@ def validate_config(cfg: RunConfig) -> None:
             raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     if cfg.seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {cfg.seed}")
+    if not isinstance(cfg.validation, bool):
+        raise ValueError(f"validation must be True or False, got {cfg.validation!r}")
     validate_hparams(cfg.optimizer, cfg.hp)

@@ -9,12 +9,16 @@ shape ``(B, I)``: one matrix product against all C weight matrices at once) or o
 (``(C, B, I)``: batched products). The backward pass is written out per layer kind rather than
 taken from autograd or ``torch.func.vmap``: both were measured to change the floating-point order
 (and vmap the speed), while these rules keep the batched engine's curves bit-identical to before.
+The loss at the top is the task's :class:`~beyondadam.experiments.losses.Objective` (its stacked
+form gives the gradient with respect to the output), so an autoencoder stacks as a classifier does.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+
+from beyondadam.experiments.losses import CROSS_ENTROPY, Objective
 
 __all__ = ["StackedModel", "stackable"]
 
@@ -82,21 +86,16 @@ class StackedModel:
 
     @torch.no_grad()
     def loss_and_grads(
-        self, params: list[Tensor], x: Tensor, y: Tensor
+        self, params: list[Tensor], x: Tensor, y: Tensor, objective: Objective = CROSS_ENTROPY
     ) -> tuple[Tensor, list[Tensor]]:
-        """Per-copy mean cross-entropy ``(C,)`` and its gradients (as ``params``).
+        """Per-copy mean loss ``(C,)`` of ``objective`` and its gradients (as ``params``).
 
         ``x`` is ``(B, I)`` with ``y`` ``(B,)`` (a minibatch shared by all copies) or ``(C, B, I)``
-        with ``y`` ``(C, B)``.
+        with ``y`` ``(C, B)``. The loss is the task's (:mod:`beyondadam.experiments.losses`):
+        cross-entropy on ``y`` by default, or e.g. a reconstruction of ``x``.
         """
         z, inputs = self._forward(params, x)
-        C, B = z.shape[0], z.shape[1]
-        logp = torch.log_softmax(z, dim=2)
-        yy = (y.expand(C, B) if y.dim() == 1 else y).unsqueeze(2)
-        loss = -logp.gather(2, yy).squeeze(2).mean(1)
-        # d(mean CE)/dz = (softmax - onehot) / B, formed in place from logp.
-        d = logp.exp_()
-        d.scatter_add_(2, yy, torch.full_like(yy, -1.0, dtype=d.dtype)).mul_(1.0 / B)
+        loss, d = objective.stacked(z, x, y)
         grads: list[Tensor] = [torch.empty(0)] * len(params)
         i = len(params)
         for layer in range(len(self.kinds) - 1, -1, -1):

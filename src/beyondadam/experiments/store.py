@@ -10,8 +10,9 @@ The file records what it is: SQLite's ``application_id`` marks a beyondadam stor
 (:func:`check_store` checks without creating anything, for callers that want to refuse before any
 work): a file that is not a database, a database of another program or a store of another schema
 version raises :class:`StoreError`, one line naming the file and what to do, never an SQL error
-after training. Stores written before the version was recorded have the same tables and are
-stamped when opened.
+after training. Stores written before the version was recorded have the version-1 tables and are
+stamped when opened; a version-1 store is migrated to version 2 in place when opened (two
+columns added: ``validation`` and ``final_val_loss``; its runs had no validation split).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ __all__ = [
 
 DB_NAME = "results.sqlite"
 #: the schema version this code reads and writes (SQLite ``user_version``).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: SQLite ``application_id`` of a beyondadam store ("bAdA").
 APPLICATION_ID = 0x62416441
 
@@ -60,7 +61,9 @@ CREATE TABLE IF NOT EXISTS runs (
     wall_time REAL,
     test_note TEXT,
     engine TEXT,
-    finished_at REAL
+    finished_at REAL,
+    validation INTEGER NOT NULL DEFAULT 0,
+    final_val_loss REAL
 );
 CREATE TABLE IF NOT EXISTS curves (
     key TEXT NOT NULL REFERENCES runs(key),
@@ -70,8 +73,13 @@ CREATE TABLE IF NOT EXISTS curves (
     PRIMARY KEY (key, name)
 );
 """
-_CURVES = ("train_loss", "test_steps", "test_loss", "test_acc")
-_TABLES = {
+_CURVES = ("train_loss", "test_steps", "test_loss", "test_acc", "val_loss")
+#: the columns version 2 added to ``runs`` (at its end, so a migrated table equals a new one).
+_ADDED_V2 = (
+    ("validation", "INTEGER NOT NULL DEFAULT 0"),
+    ("final_val_loss", "REAL"),
+)
+_TABLES_V1 = {
     "runs": (
         "key", "task", "optimizer", "hparams", "seed", "steps", "eval_every", "batch_size",
         "status", "diverged_step", "final_train_loss", "final_test_loss", "final_test_acc",
@@ -79,6 +87,7 @@ _TABLES = {
     ),
     "curves": ("key", "name", "data", "dtype"),
 }  # fmt: skip
+_TABLES = {**_TABLES_V1, "runs": _TABLES_V1["runs"] + tuple(name for name, _ in _ADDED_V2)}
 _WHAT_TO_DO = "use another --out (out_dir) or move the file away"
 
 
@@ -87,9 +96,10 @@ class StoreError(RuntimeError):
 
 
 def _state(conn: sqlite3.Connection, path: Path) -> str:
-    """What the database is: ``"ours"``, ``"empty"`` or ``"unstamped"``; else :class:`StoreError`.
+    """What the database is: ``"ours"``, ``"empty"``, ``"v1"`` or ``"unstamped"``.
 
-    ``"unstamped"``: this schema, written before the version was recorded.
+    ``"v1"``: a version-1 store (stamped, or written before the version was recorded), to be
+    migrated; ``"unstamped"``: this schema's tables without the stamp. Else :class:`StoreError`.
     """
     try:
         app = conn.execute("PRAGMA application_id").fetchone()[0]
@@ -105,6 +115,8 @@ def _state(conn: sqlite3.Connection, path: Path) -> str:
             f"{path} is not a result store: not an SQLite database ({exc}); {_WHAT_TO_DO}"
         ) from None
     if app == APPLICATION_ID:
+        if version == 1 and tables == _TABLES_V1:
+            return "v1"
         if version != SCHEMA_VERSION:
             newer = "a newer" if version > SCHEMA_VERSION else "an older"
             raise StoreError(
@@ -114,6 +126,8 @@ def _state(conn: sqlite3.Connection, path: Path) -> str:
         return "ours"
     if app == 0 and not tables:
         return "empty"
+    if app == 0 and version == 0 and tables == _TABLES_V1:
+        return "v1"
     if app == 0 and version == 0 and tables == _TABLES:
         return "unstamped"
     names = ", ".join(sorted(tables)) or "none"
@@ -161,6 +175,9 @@ class ResultStore:
             # store at once both see a consistent state
             self.conn.execute("BEGIN IMMEDIATE")
             state = _state(self.conn, self.path)
+            if state == "v1":
+                for name, decl in _ADDED_V2:
+                    self.conn.execute(f"ALTER TABLE runs ADD COLUMN {name} {decl}")
             if state != "ours":
                 for statement in _SCHEMA.split(";"):
                     self.conn.execute(statement)
@@ -189,51 +206,63 @@ class ResultStore:
 
     def put(self, result: RunResult, last_frac: float = 0.1) -> None:
         """Store one result and its curves atomically (a duplicate key is ignored)."""
+        self.put_many([result], last_frac)
+
+    def put_many(self, results: list[RunResult], last_frac: float = 0.1) -> None:
+        """Store several results in one transaction: a kill leaves all of them or none."""
+        with self.conn:  # one transaction
+            for result in results:
+                self._insert(result, last_frac)
+
+    def _insert(self, result: RunResult, last_frac: float) -> None:
         c = result.config
         row = (
             c.key, c.task, c.optimizer, c.hparams, c.seed, c.steps, c.eval_every, c.batch_size,
             result.status, result.diverged_step, result.final_train_loss(last_frac),
             _last(result.test_loss), _last(result.test_acc), result.wall_time, result.test_note,
-            result.engine, time.time(),
+            result.engine, time.time(), int(c.validation),
+            result.final_val_loss() if c.validation else None,
         )  # fmt: skip
-        with self.conn:  # one transaction
-            cur = self.conn.execute(
-                f"INSERT OR IGNORE INTO runs VALUES ({','.join('?' * len(row))})", row
+        cur = self.conn.execute(
+            f"INSERT OR IGNORE INTO runs VALUES ({','.join('?' * len(row))})", row
+        )
+        if cur.rowcount == 0:
+            return
+        for name in _CURVES:
+            if name == "val_loss" and not c.validation:
+                continue  # no split, no curve (as in a version-1 store)
+            arr = np.ascontiguousarray(getattr(result, name))
+            self.conn.execute(
+                "INSERT INTO curves VALUES (?, ?, ?, ?)",
+                (c.key, name, arr.tobytes(), arr.dtype.str),
             )
-            if cur.rowcount == 0:
-                return
-            for name in _CURVES:
-                arr = np.ascontiguousarray(getattr(result, name))
-                self.conn.execute(
-                    "INSERT INTO curves VALUES (?, ?, ?, ?)",
-                    (c.key, name, arr.tobytes(), arr.dtype.str),
-                )
 
     def get(self, key: str) -> RunResult | None:
         """The stored result for ``key``, or None."""
         cur = self.conn.execute(
-            "SELECT task, optimizer, hparams, seed, steps, eval_every, batch_size, status, "
-            "diverged_step, wall_time, test_note, engine FROM runs WHERE key = ?",
+            "SELECT task, optimizer, hparams, seed, steps, eval_every, batch_size, validation, "
+            "status, diverged_step, wall_time, test_note, engine FROM runs WHERE key = ?",
             (key,),
         )
         row = cur.fetchone()
         if row is None:
             return None
-        cfg = RunConfig(*row[:7])
+        cfg = RunConfig(*row[:7], validation=bool(row[7]))
         curves = {
             name: np.frombuffer(data, dtype=np.dtype(dtype)).copy()
             for name, data, dtype in self.conn.execute(
                 "SELECT name, data, dtype FROM curves WHERE key = ?", (key,)
             )
         }
+        empty = np.empty(0, dtype=np.float64)
         return RunResult(
             config=cfg,
-            status=row[7],
-            diverged_step=row[8],
-            wall_time=row[9],
-            test_note=row[10],
-            engine=row[11],
-            **{n: curves[n] for n in _CURVES},
+            status=row[8],
+            diverged_step=row[9],
+            wall_time=row[10],
+            test_note=row[11],
+            engine=row[12],
+            **{n: curves.get(n, empty) for n in _CURVES},
         )
 
     def runs(self) -> pd.DataFrame:
@@ -249,7 +278,10 @@ class ResultStore:
         return df
 
     def curves(self) -> pd.DataFrame:
-        """Long format: key, curve (train_loss/test_loss/test_acc), step, value."""
+        """Long format: key, curve (train_loss/test_loss/test_acc/val_loss), step, value.
+
+        ``val_loss`` rows only for runs with a validation split.
+        """
         frames = []
         for key in self.finished_keys():
             r = self.get(key)
@@ -261,7 +293,9 @@ class ResultStore:
                      "value": r.train_loss.astype(np.float64)}
                 )
             )  # fmt: skip
-            for name in ("test_loss", "test_acc"):
+            for name in ("test_loss", "test_acc", "val_loss"):
+                if name == "val_loss" and not r.config.validation:
+                    continue
                 frames.append(
                     pd.DataFrame(
                         {"key": key, "curve": name, "step": r.test_steps,

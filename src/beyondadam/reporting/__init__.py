@@ -33,6 +33,13 @@ Modules:
   :mod:`beyondadam.experiments`): the stages; :mod:`~beyondadam.reporting.datasets`: whether their
   data is there, as the experiments' loaders say.
 - :mod:`~beyondadam.reporting.figures`: the test-loss figure of a training stage.
+- The family benchmark ("Does anything beat Adam?", the ``benchmark`` stage, run by the
+  ``family`` profile and ``beyondadam benchmark``): :mod:`~beyondadam.reporting.benchmark_stats`
+  (Welch + Holm, performance profile, best-of-b; typed numbers),
+  :mod:`~beyondadam.reporting.benchmark_tables`, :mod:`~beyondadam.reporting.benchmark_figures`,
+  :mod:`~beyondadam.reporting.benchmark_report` (the report section) and
+  :mod:`~beyondadam.reporting.benchmark_stage`; :mod:`~beyondadam.reporting.records`: the JSON
+  round trip of every stage's numbers.
 - :mod:`~beyondadam.reporting.browser`: open a report in headless Chromium and check it.
 - :mod:`~beyondadam.reporting.sample`: made-up results for tests and demos.
 """
@@ -41,11 +48,12 @@ from __future__ import annotations
 
 from beyondadam.reporting.claims import CLAIMS, Claim, ClaimOutcome, evaluate_claims
 from beyondadam.reporting.pipeline import STAGES, ReproduceError, Stage, reproduce, rerender
-from beyondadam.reporting.profiles import PAPER, PROFILES, QUICK, Profile, get_profile
+from beyondadam.reporting.profiles import FAMILY, PAPER, PROFILES, QUICK, Profile, get_profile
 from beyondadam.reporting.render import render_html, render_markdown, write_report
 
 __all__ = [
     "CLAIMS",
+    "FAMILY",
     "PAPER",
     "PROFILES",
     "QUICK",

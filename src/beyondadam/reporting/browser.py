@@ -8,6 +8,7 @@ Nothing is downloaded: the system's Chromium (Debian's ``chromium`` package) is 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -15,11 +16,19 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["BrowserCheck", "BrowserUnavailableError", "check_report", "find_chromium"]
+__all__ = [
+    "BrowserCheck",
+    "BrowserUnavailableError",
+    "Page",
+    "check_report",
+    "find_chromium",
+    "open_page",
+]
 
 _CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 _FLAGS = (
@@ -160,6 +169,156 @@ _IMAGES_JS = """JSON.stringify(Array.from(document.images).map(i => ({
   naturalHeight: i.naturalHeight, scheme: i.src.split(':')[0]})))"""
 
 
+class Page:
+    """A page loaded in headless Chromium (from :func:`open_page`): evaluate, click, screenshot."""
+
+    def __init__(self, cdp: _Cdp, url: str, width: int, timeout: float) -> None:
+        self._cdp = cdp
+        self.url = url
+        self.width = width
+        self.timeout = timeout
+
+    def evaluate(self, expression: str) -> Any:
+        """The JSON-serializable value of a JavaScript expression (promises awaited)."""
+        value = self._cdp.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
+        if "exceptionDetails" in value:
+            raise RuntimeError(f"page script failed: {value['exceptionDetails'].get('text')}")
+        return value["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float | None = None) -> Any:
+        """Poll ``expression`` until it is truthy and return its value (``TimeoutError``)."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{expression[:80]!r} stayed falsy")
+            time.sleep(0.1)
+
+    def click(self, x: float, y: float) -> None:
+        """A real left click (mouse moved, pressed, released) at viewport position (x, y)."""
+        for kind, extra in (("mouseMoved", {}), ("mousePressed", {}), ("mouseReleased", {})):
+            if kind != "mouseMoved":
+                extra = {"button": "left", "clickCount": 1}
+            self._cdp.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, **extra)
+
+    def hover(self, x: float, y: float) -> None:
+        """Move the mouse to viewport position (x, y)."""
+        self._cdp.call("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+
+    def screenshot(self, path: str | os.PathLike[str], max_height: int = 20000) -> Path:
+        """Save a full-page PNG screenshot."""
+        metrics = self._cdp.call("Page.getLayoutMetrics")
+        size = metrics.get("cssContentSize") or metrics["contentSize"]
+        height = int(min(max_height, max(900, size["height"])))
+        self._cdp.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=self.width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        shot = self._cdp.call("Page.captureScreenshot", format="png")
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(base64.b64decode(shot["data"]))
+        return out
+
+    def console_errors(self) -> list[str]:
+        """Console errors, uncaught exceptions and failed loads seen so far."""
+        self.evaluate("0")  # drain the events already sent
+        return _console_errors(self._cdp.events)
+
+    def requests_outside(self, prefix: str) -> list[str]:
+        """URLs requested so far that are not under ``prefix`` (nor ``data:``/``blob:`` URIs)."""
+        return [
+            ev["params"]["request"]["url"]
+            for ev in self._cdp.events
+            if ev["method"] == "Network.requestWillBeSent"
+            and not ev["params"]["request"]["url"].startswith(("data:", "blob:", prefix))
+        ]
+
+    def external_requests(self) -> list[str]:
+        """Requests for anything other than the page itself and ``data:``/``blob:`` URIs."""
+        return self.requests_outside(self.url)
+
+
+@contextlib.contextmanager
+def open_page(
+    page: str | os.PathLike[str],
+    *,
+    chromium: str | None = None,
+    width: int = 1280,
+    timeout: float = 60.0,
+    offline: bool = False,
+) -> Iterator[Page]:
+    """Load ``page`` (a file or an ``http://`` URL) in headless Chromium; yield a :class:`Page`.
+
+    The browser and its temporary profile are gone when the block exits.
+
+    ``offline``: emulate a network that is down (any request for a URL then fails, and the
+    failure shows in :meth:`Page.console_errors`).
+
+    Raises:
+        BrowserUnavailableError: Without a Chromium binary or the ``websocket-client`` package.
+
+    """
+    binary = chromium or find_chromium()
+    if binary is None:
+        raise BrowserUnavailableError(
+            "no Chromium found (looked for /usr/bin/chromium; Debian: apt-get install chromium; "
+            "or set BEYONDADAM_CHROMIUM)"
+        )
+    try:
+        import websocket  # noqa: F401
+    except ImportError as exc:
+        raise BrowserUnavailableError(
+            "the websocket-client package is needed to drive Chromium: pip install websocket-client"
+        ) from exc
+    text = str(page)
+    url = text if text.startswith(("http://", "https://")) else Path(page).resolve().as_uri()
+    with tempfile.TemporaryDirectory(prefix="beyondadam-chromium-") as profile:
+        cmd = [
+            binary,
+            *_FLAGS,
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            "--remote-allow-origins=*",
+            f"--window-size={width},900",
+            "about:blank",
+        ]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            port = _wait_port(Path(profile), proc, timeout)
+            cdp = _Cdp(_page_ws_url(port, timeout), timeout)
+            try:
+                for domain in ("Page", "Runtime", "Log", "Network"):
+                    cdp.call(f"{domain}.enable")
+                if offline:
+                    cdp.call(
+                        "Network.emulateNetworkConditions",
+                        offline=True,
+                        latency=0,
+                        downloadThroughput=-1,
+                        uploadThroughput=-1,
+                    )
+                cdp.call("Page.navigate", url=url)
+                cdp.wait_event("Page.loadEventFired", timeout)
+                yield Page(cdp, url, width, timeout)
+            finally:
+                cdp.close()
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
 def check_report(
     html_path: str | os.PathLike[str],
     screenshot: str | os.PathLike[str] | None = None,
@@ -183,72 +342,12 @@ def check_report(
         BrowserUnavailableError: Without a Chromium binary or the ``websocket-client`` package.
 
     """
-    binary = chromium or find_chromium()
-    if binary is None:
-        raise BrowserUnavailableError(
-            "no Chromium found (looked for /usr/bin/chromium; Debian: apt-get install chromium; "
-            "or set BEYONDADAM_CHROMIUM)"
-        )
-    try:
-        import websocket  # noqa: F401
-    except ImportError as exc:
-        raise BrowserUnavailableError(
-            "the websocket-client package is needed to drive Chromium: pip install websocket-client"
-        ) from exc
-    url = Path(html_path).resolve().as_uri()
     result = BrowserCheck()
-    with tempfile.TemporaryDirectory(prefix="beyondadam-chromium-") as profile:
-        cmd = [
-            binary,
-            *_FLAGS,
-            f"--user-data-dir={profile}",
-            "--remote-debugging-port=0",
-            "--remote-allow-origins=*",
-            f"--window-size={width},900",
-            "about:blank",
-        ]
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            port = _wait_port(Path(profile), proc, timeout)
-            cdp = _Cdp(_page_ws_url(port, timeout), timeout)
-            try:
-                for domain in ("Page", "Runtime", "Log", "Network"):
-                    cdp.call(f"{domain}.enable")
-                cdp.call("Page.navigate", url=url)
-                cdp.wait_event("Page.loadEventFired", timeout)
-                value = cdp.call("Runtime.evaluate", expression=_IMAGES_JS, returnByValue=True)
-                result.images = json.loads(value["result"]["value"])
-                title = cdp.call("Runtime.evaluate", expression="document.title")
-                result.title = title["result"].get("value", "")
-                for ev in cdp.events:
-                    if ev["method"] == "Network.requestWillBeSent":
-                        req_url = ev["params"]["request"]["url"]
-                        if not req_url.startswith(("data:", url)):
-                            result.external_requests.append(req_url)
-                if screenshot is not None:
-                    metrics = cdp.call("Page.getLayoutMetrics")
-                    size = metrics.get("cssContentSize") or metrics["contentSize"]
-                    height = int(min(max_height, max(900, size["height"])))
-                    cdp.call(
-                        "Emulation.setDeviceMetricsOverride",
-                        width=width,
-                        height=height,
-                        deviceScaleFactor=1,
-                        mobile=False,
-                    )
-                    shot = cdp.call("Page.captureScreenshot", format="png")
-                    path = Path(screenshot)
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_bytes(base64.b64decode(shot["data"]))
-                    result.screenshot = path
-                result.console_errors = _console_errors(cdp.events)
-            finally:
-                cdp.close()
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with open_page(html_path, chromium=chromium, width=width, timeout=timeout) as page:
+        result.images = json.loads(page.evaluate(_IMAGES_JS))
+        result.title = page.evaluate("document.title") or ""
+        result.external_requests = page.external_requests()
+        if screenshot is not None:
+            result.screenshot = page.screenshot(screenshot, max_height)
+        result.console_errors = page.console_errors()
     return result

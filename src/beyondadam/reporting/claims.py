@@ -17,6 +17,7 @@ from typing import Any
 from beyondadam.reporting.checks import (
     BASELINE,
     HOLDS,
+    IN_GENERAL_SHARE,
     METRICS,
     NOT_RUN,
     NOT_SUPPORTED,
@@ -236,15 +237,19 @@ CLAIMS: tuple[Claim, ...] = (
         source="Later work (not a claim of the paper)",
         statement=(
             "Later empirical studies found that AMSGrad does not outperform Adam in general. "
-            "Reported: what this run's own training comparisons say, nothing more."
+            "Judged from this run's family benchmark: an equal random-search budget per "
+            "optimizer, selection by validation loss, then seeds of the selected configuration."
         ),
         criterion=(
-            "holds unless AMSGrad is better beyond the seed spread (95% Welch interval) on every "
-            "final train loss, test loss and test accuracy comparison of the tasks run"
+            "stated before the run; benchmark stage only: 'AMSGrad beats Adam in general' if "
+            "AMSGrad wins (final test loss significantly lower than Adam's: Welch t-test, Holm's "
+            "correction over all comparisons of the benchmark at family-wise α = 0.05) on at "
+            f"least {IN_GENERAL_SHARE:.0%} of the tasks run and loses (significantly higher) on "
+            "none; the claim holds otherwise and is not supported if AMSGrad beats Adam in "
+            "general. Not run when the benchmark did not run."
         ),
-        stages=("mnist-logreg", "mnist-mlp", "cifarnet"),
+        stages=("benchmark",),
         check=not_in_general,
-        any_stage=True,
     ),
 )
 

@@ -9,10 +9,12 @@ that importing the report does not compile or load it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
+from beyondadam.reporting.interactive import TRAJECTORY_POINTS, write_atlas_data
 from beyondadam.reporting.numbers import (
     AtlasNumbers,
     AtlasOptimizer,
@@ -27,7 +29,10 @@ from beyondadam.reporting.numbers import (
 from beyondadam.reporting.results import StageRecord
 from beyondadam.reporting.stage import StageContext, display_names, figure_records
 
-__all__ = ["atlas_note", "run_atlas", "run_family", "run_figure1", "run_theorem1"]
+ATLAS_DATA = "atlas_interactive.json"
+"""The atlas stage's file for the report's interactive atlas (cells' values and trajectories)."""
+
+__all__ = ["ATLAS_DATA", "atlas_note", "run_atlas", "run_family", "run_figure1", "run_theorem1"]
 
 
 def _half_index(steps: np.ndarray) -> int:
@@ -174,6 +179,7 @@ def run_atlas(ctx: StageContext) -> StageRecord:
         spacing="log",
         horizon=p.atlas_steps,
         lr=p.sim_lr,
+        trajectory_points=TRAJECTORY_POINTS,
     )
     b1, b2 = np.meshgrid(res.beta1, res.beta2, indexing="ij")
     cond = b1 < np.sqrt(b2)
@@ -191,6 +197,7 @@ def run_atlas(ctx: StageContext) -> StageRecord:
     numbers = AtlasNumbers(int(b1.size), int(cond.sum()), optimizers, T=p.atlas_steps)
     notes = tuple(atlas_note(o, numbers) for o in optimizers.values())
     paths = res.write(ctx.stage_dir)
+    live = write_atlas_data(res, ctx.stage_dir / ATLAS_DATA).relative_to(ctx.out_dir).as_posix()
     figures = figure_records(
         ctx,
         paths,
@@ -200,6 +207,7 @@ def run_atlas(ctx: StageContext) -> StageRecord:
         "every beta1 < sqrt(beta2) (the dashed curve).",
         config,
     )
+    figures = tuple(replace(f, interactive=live) for f in figures)
     return StageRecord(status="done", config=config, numbers=numbers, figures=figures, notes=notes)
 
 

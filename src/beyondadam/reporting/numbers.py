@@ -25,6 +25,9 @@ Layout (``numbers`` of each stage)::
                "optimizers": {key: {"name", "selected", "seeds", "diverged", "final_train_loss",
                                     "final_test_loss", "final_test_accuracy"}},
                "summary": [one row per optimizer, as experiments' summary table]}
+    benchmark: {"kind": "benchmark", ...}: see :class:`beyondadam.reporting.benchmark_stats.
+               BenchmarkNumbers` (per task and optimizer, the comparisons with Adam, the
+               performance profile and best-so-far against the tuning budget)
 
 ``x_T`` is the mean of ``x_T_seeds`` (one value on the online problem), ``avg_regret_T`` is R_T/T
 and ``avg_regret_half`` R_t/t at the checkpoint closest to T/2; the training lists hold one value
@@ -34,13 +37,17 @@ per finished seed run.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, field, fields
-from typing import Any, ClassVar, TypeVar, get_args, get_origin, get_type_hints
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from beyondadam.reporting.benchmark_stats import BenchmarkNumbers
+from beyondadam.reporting.records import JsonRecord
 
 __all__ = [
     "TRAINING_RANGES",
     "AtlasNumbers",
     "AtlasOptimizer",
+    "BenchmarkNumbers",
     "FamilyNumbers",
     "FamilyRun",
     "Figure1Numbers",
@@ -54,79 +61,6 @@ __all__ = [
     "TrainingOptimizer",
     "numbers_from_json",
 ]
-
-R = TypeVar("R", bound="JsonRecord")
-
-
-def _dump(value: Any) -> Any:
-    if isinstance(value, JsonRecord):
-        return value.to_json()
-    if isinstance(value, Mapping):
-        return {str(k): _dump(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return [_dump(v) for v in value]
-    return value
-
-
-def _load(tp: Any, value: Any) -> Any:
-    """Build a value of type ``tp`` (as annotated on a record's field) from its JSON form."""
-    origin, args = get_origin(tp), get_args(tp)
-    if isinstance(tp, type) and issubclass(tp, JsonRecord):
-        return tp.from_json(value)
-    if origin is tuple:
-        if isinstance(value, (str, Mapping)):
-            raise TypeError(f"expected a list, got {type(value).__name__}")
-        return tuple(_load(args[0], v) for v in value)
-    if origin is dict:
-        if not isinstance(value, Mapping):
-            raise TypeError(f"expected a mapping, got {type(value).__name__}")
-        return {str(k): _load(args[1], v) for k, v in value.items()}
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise TypeError(f"expected true or false, got {value!r}")
-        return value
-    if tp in (int, float, str):
-        return tp(value)  # float("nan") reads back what save() wrote for a non-finite float
-    return value  # Any
-
-
-class JsonRecord:
-    """``to_json``/``from_json`` for a frozen dataclass, field by field, from its annotations.
-
-    Fields are stored under their own name unless :attr:`JSON_KEYS` renames them; records with a
-    ``KIND`` store it under ``"kind"``. Tuples become lists and nested records their own JSON, so
-    ``from_json(json.loads(json.dumps(r.to_json()))) == r``.
-    """
-
-    JSON_KEYS: ClassVar[dict[str, str]] = {}
-    """Field name -> JSON key, where they differ."""
-
-    def to_json(self) -> dict[str, Any]:
-        """JSON-ready data."""
-        out: dict[str, Any] = {"kind": self.KIND} if hasattr(self, "KIND") else {}
-        for f in fields(self):  # type: ignore[arg-type]
-            out[self.JSON_KEYS.get(f.name, f.name)] = _dump(getattr(self, f.name))
-        return out
-
-    @classmethod
-    def from_json(cls: type[R], obj: Mapping[str, Any]) -> R:
-        """Inverse of :meth:`to_json`.
-
-        Raises:
-            KeyError: A field without default is absent. TypeError, ValueError: a wrong type.
-
-        """
-        if not isinstance(obj, Mapping):
-            raise TypeError(f"{cls.__name__}: expected a mapping, got {type(obj).__name__}")
-        hints = get_type_hints(cls)
-        kwargs = {}
-        for f in fields(cls):  # type: ignore[arg-type]
-            key = cls.JSON_KEYS.get(f.name, f.name)
-            if key in obj:
-                kwargs[f.name] = _load(hints[f.name], obj[key])
-            elif f.default is MISSING and f.default_factory is MISSING:
-                raise KeyError(f"{cls.__name__}: missing {key!r}")
-        return cls(**kwargs)
 
 
 @dataclass(frozen=True)
@@ -328,12 +262,26 @@ class TrainingNumbers(JsonRecord):
     """The experiments' summary table, one row per optimizer (for readers; no claim reads it)."""
 
 
-StageNumbers = Figure1Numbers | Theorem1Numbers | AtlasNumbers | FamilyNumbers | TrainingNumbers
+StageNumbers = (
+    Figure1Numbers
+    | Theorem1Numbers
+    | AtlasNumbers
+    | FamilyNumbers
+    | TrainingNumbers
+    | BenchmarkNumbers
+)
 """The numbers of any stage."""
 
 _KINDS: dict[str, Any] = {
     c.KIND: c
-    for c in (Figure1Numbers, Theorem1Numbers, AtlasNumbers, FamilyNumbers, TrainingNumbers)
+    for c in (
+        Figure1Numbers,
+        Theorem1Numbers,
+        AtlasNumbers,
+        FamilyNumbers,
+        TrainingNumbers,
+        BenchmarkNumbers,
+    )
 }
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from beyondadam.reporting import results as _results
+from beyondadam.reporting.benchmark_stage import run_benchmark_stage
 from beyondadam.reporting.collect import run_atlas, run_family, run_figure1, run_theorem1
 from beyondadam.reporting.environment import collect_environment
 from beyondadam.reporting.preflight import ReproduceError, preflight
@@ -61,6 +62,9 @@ STAGES: tuple[Stage, ...] = (
     _training_stage("mnist-logreg", "mnist"),
     _training_stage("mnist-mlp", "mnist"),
     _training_stage("cifarnet", "cifar"),
+    # needs "none": only the family profile runs it, and the stage itself asks the loaders for
+    # its tasks' data (a quick run without it must not be refused for the benchmark's sake)
+    Stage("benchmark", "Does anything beat Adam? The family benchmark", run_benchmark_stage),
 )
 
 

@@ -2,10 +2,12 @@
 
 ``quick`` is sized to finish in about two minutes on a 2-core machine; ``paper`` follows the
 paper's protocol (5M synthetic steps, each task's full learning-rate grid, 5 seeds) and takes
-hours on a CPU. ``quick`` trims iterations and seeds, never the MNIST tasks' lr or beta2 grids: a
-two-value lr grid once gave a quick verdict (AMSGrad's training loss below Adam's on MNIST logistic
-regression) that the full grid does not, because the best lr lay outside it. Every verdict that
-rests on a trimmed setting says so in the report (:mod:`beyondadam.reporting.trims`).
+hours on a CPU; ``family`` is ``quick`` plus the family benchmark on the CPU tasks (about an
+hour); only ``family`` runs the benchmark stage. ``quick`` trims iterations and seeds, never the
+MNIST tasks' lr or beta2 grids: a two-value lr grid once gave a quick verdict (AMSGrad's training
+loss below Adam's on MNIST logistic regression) that the full grid does not, because the best lr
+lay outside it. Every verdict that rests on a trimmed setting says so in the report
+(:mod:`beyondadam.reporting.trims`).
 
 Training settings are keyed by the task's id in :data:`beyondadam.experiments.TASKS`
 (``"mnist-logreg"``), which is also the stage's id; ``None`` in a :class:`TrainingProfile` means
@@ -14,10 +16,18 @@ the task's own default.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-__all__ = ["PAPER", "PROFILES", "QUICK", "Profile", "TrainingProfile", "get_profile"]
+__all__ = [
+    "FAMILY",
+    "PAPER",
+    "PROFILES",
+    "QUICK",
+    "Profile",
+    "TrainingProfile",
+    "get_profile",
+]
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,17 @@ class Profile:
     """Base step size alpha of the synthetic problems (alpha / sqrt(t)); the paper omits it."""
     seed: int = 0
     """First seed: the seeds used are ``seed, seed + 1, ...``."""
+    benchmark_tasks: tuple[str, ...] = ()
+    """Tasks of the benchmark stage (does anything beat Adam?); ``"cpu"`` stands for every
+    CPU-sized task. Empty: the stage does not run (and claim 10 says *not run*)."""
+    benchmark_optimizers: tuple[str, ...] = ()
+    """Catalog keys the benchmark compares (empty: the whole catalog; Adam must be among them)."""
+    benchmark_budget: int = 10
+    """Random-search trials per (task, optimizer); the same for every optimizer."""
+    benchmark_seeds: int = 5
+    """Seeds of each optimizer's selected configuration."""
+    benchmark_steps: tuple[tuple[str, int], ...] = ()
+    """Iterations per task, as ``((task, steps), ...)``; a task not named runs its default."""
 
     def __post_init__(self) -> None:
         if not self.optimizers or len(set(self.optimizers)) != len(self.optimizers):
@@ -153,7 +174,35 @@ PAPER = Profile(
     },
 )
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (QUICK, PAPER)}
+FAMILY = replace(
+    QUICK,
+    name="family",
+    description=(
+        "The quick profile plus the family benchmark (does anything beat Adam?): every optimizer "
+        "of the catalog on the CPU tasks, an equal budget of 10 random-search trials (log-uniform "
+        "lr around each optimizer's default, selection by validation loss), then 5 seeds of each "
+        "selected configuration; claim 10 is judged from it."
+    ),
+    expected_wall_time=(
+        "an estimate until measured (see README): about an hour on 2 CPU cores for the "
+        "benchmark (19 optimizers x 5 CPU tasks x 15 runs) plus the quick profile's 2 min"
+    ),
+    benchmark_tasks=("cpu",),
+    benchmark_budget=10,
+    benchmark_seeds=5,
+    # Iterations chosen so the whole benchmark fits about an hour on 2 cores (measured per-step
+    # costs: the CNN ~30 ms, the autoencoder ~8 ms batched, the others 1-3 ms).
+    benchmark_steps=(
+        ("quadratic-deep", 500),
+        ("mnist-logreg", 1000),
+        ("mnist-mlp", 1000),
+        ("mnist-ae", 500),
+        ("mnist-cnn", 200),
+    ),
+)
+"""``quick`` and the benchmark stage on the CPU tasks (the lead calibrates budget and steps)."""
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (QUICK, PAPER, FAMILY)}
 
 
 def get_profile(name: str) -> Profile:

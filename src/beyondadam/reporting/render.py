@@ -1,7 +1,9 @@
 """Render ``report.md`` and a single self-contained ``report.html`` from ``results.json`` data.
 
-The HTML page embeds every figure as a ``data:`` URI (PNG or SVG), carries its own CSS, needs no
-JavaScript and references no external URL, so it opens offline and can be mailed as one file.
+The HTML page embeds every figure as a ``data:`` URI (PNG or SVG), carries its own CSS and
+references no external URL, so it opens offline and can be mailed as one file. The atlas and
+family figures are also drawn interactively (hover, click) by an inline script from data embedded
+in the page (:mod:`beyondadam.reporting.interactive`); without JavaScript the PNGs remain.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from beyondadam.reporting.benchmark_report import STAGE_ID as BENCHMARK
+from beyondadam.reporting.benchmark_report import section_html, section_markdown
 from beyondadam.reporting.claims import (
     CLAIMS,
     HOLDS,
@@ -23,7 +27,9 @@ from beyondadam.reporting.claims import (
     ClaimOutcome,
     evaluate_claims,
 )
-from beyondadam.reporting.results import StageRecord, parse_stages, write_atomic
+from beyondadam.reporting.interactive import STYLE, family_data, figure_html, script_html
+from beyondadam.reporting.numbers import FamilyNumbers
+from beyondadam.reporting.results import FigureRecord, StageRecord, parse_stages, write_atomic
 from beyondadam.reporting.tables import Table, numbers_table
 
 __all__ = ["render_html", "render_markdown", "write_report"]
@@ -151,6 +157,7 @@ def render_markdown(data: Mapping[str, Any], claims: Sequence[Claim] = CLAIMS) -
             + (f" *Note: this verdict {out.trimmed}.*" if out.trimmed else ""),
         ]
         lines.append("| " + " | ".join(_md_cell(c) for c in cells) + " |")
+    lines += ["", *section_markdown(data)]
     lines += ["", "## Stages", "", "| Stage | Status | Wall time | Notes |", "|---|---|---|---|"]
     for sid, rec in _stage_rows(data):
         notes = list(rec.notes)
@@ -174,7 +181,7 @@ def render_markdown(data: Mapping[str, Any], claims: Sequence[Claim] = CLAIMS) -
         lines.append("")
     lines += ["", "## Figures", ""]
     for sid, rec in _stage_rows(data):
-        for fig in rec.figures:
+        for fig in rec.figures if sid != BENCHMARK else ():  # in its own section
             lines += [f"### {fig.title or sid}", "", f"![{fig.title}]({fig.path})", ""]
             if fig.caption:
                 lines += [fig.caption, ""]
@@ -250,6 +257,50 @@ def _data_uri(path: Path) -> str | None:
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+def _interactive_data(out_dir: Path, rec: StageRecord, fig: FigureRecord) -> dict | None:
+    """The data of the figure's interactive version, or None (a static figure)."""
+    if isinstance(rec.numbers, FamilyNumbers) and rec.numbers.runs:
+        return family_data(rec.numbers)
+    if fig.interactive and (out_dir / fig.interactive).is_file():
+        try:
+            return json.loads((out_dir / fig.interactive).read_text())
+        except ValueError:  # an unreadable side file leaves the static figure
+            return None
+    return None
+
+
+def _figure_html(
+    fig: FigureRecord, sid: str, out_dir: Path, live: dict | None = None, element_id: str = ""
+) -> str:
+    """One ``<figure>``: image (data URI), caption, paper's counterpart, config.
+
+    With ``live`` (the data of :func:`_interactive_data`), the interactive version comes first
+    and the image folds under "Static figure".
+    """
+    uri = _data_uri(out_dir / fig.path)
+    if uri is None:
+        img = f'<p class="missing">Figure file missing: {_e(fig.path)}</p>'
+    else:
+        img = f'<img src="{uri}" alt="{_e(fig.title or sid)}">'
+    if live is not None:  # the PNG stays one click away (it carries the theory's overlays)
+        img = (
+            f"{figure_html(live, element_id)}<details><summary>Static figure "
+            f"(as in report.md)</summary>{img}</details>"
+        )
+    caption = f"<div>{_e(fig.caption)}</div>" if fig.caption else ""
+    paper = f'<div class="paper"><b>In the paper:</b> {_e(fig.paper)}</div>' if fig.paper else ""
+    config = (
+        f"<div>Configuration: <code>{_e(_config_text(fig.config))}</code></div>"
+        if fig.config
+        else ""
+    )
+    wide = ' class="wide"' if live is not None or _is_wide(out_dir / fig.path) else ""
+    return (
+        f"<figure{wide}><h3>{_e(fig.title or sid)}</h3>{img}"
+        f"<figcaption>{caption}{paper}{config}</figcaption></figure>"
+    )
+
+
 def render_html(
     data: Mapping[str, Any], out_dir: str | os.PathLike[str], claims: Sequence[Claim] = CLAIMS
 ) -> str:
@@ -262,7 +313,7 @@ def render_html(
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(_TITLE)}</title>",
-        f"<style>{_CSS}</style></head><body><main>",
+        f"<style>{_CSS}{STYLE}</style></head><body><main>",
         f"<h1>{_e(_TITLE)}</h1>",
         f'<p class="summary">Profile <b>{_e(profile.get("name", "?"))}</b>: '
         f"{_e(profile.get('description', ''))}<br>Total wall time: "
@@ -281,30 +332,17 @@ def render_html(
         )
     parts.append("</tbody></table>")
 
+    parts += section_html(data, lambda fig, sid: _figure_html(fig, sid, out_dir))
     parts.append('<h2 id="figures">Figures</h2><div class="figs">')
+    interactive = 0
     for sid, rec in _stage_rows(data):
+        if sid == BENCHMARK:  # in its own section
+            continue
         for fig in rec.figures:
-            uri = _data_uri(out_dir / fig.path)
-            if uri is None:
-                img = f'<p class="missing">Figure file missing: {_e(fig.path)}</p>'
-            else:
-                img = f'<img src="{uri}" alt="{_e(fig.title or sid)}">'
-            caption = f"<div>{_e(fig.caption)}</div>" if fig.caption else ""
-            paper = (
-                f'<div class="paper"><b>In the paper:</b> {_e(fig.paper)}</div>'
-                if fig.paper
-                else ""
-            )
-            config = (
-                f"<div>Configuration: <code>{_e(_config_text(fig.config))}</code></div>"
-                if fig.config
-                else ""
-            )
-            wide = ' class="wide"' if _is_wide(out_dir / fig.path) else ""
-            parts.append(
-                f"<figure{wide}><h3>{_e(fig.title or sid)}</h3>{img}"
-                f"<figcaption>{caption}{paper}{config}</figcaption></figure>"
-            )
+            live = _interactive_data(out_dir, rec, fig)
+            if live is not None:
+                interactive += 1
+            parts.append(_figure_html(fig, sid, out_dir, live, f"ia-data-{interactive}"))
     parts.append("</div>")
 
     parts.append(
@@ -344,6 +382,8 @@ def render_html(
         "<p class='src'>Verdicts are computed from the numbers in results.json; "
         "<code>beyondadam report DIR</code> re-renders this page from them.</p>"
     )
+    if interactive:
+        parts.append(script_html())
     parts.append("</main></body></html>")
     return "\n".join(parts)
 

@@ -71,6 +71,10 @@ class FigureRecord:
     paper: str = ""
     """What the paper's counterpart shows, for a side-by-side reading."""
     config: dict[str, Any] = field(default_factory=dict)
+    interactive: str = ""
+    """Path (relative to the output directory) of the JSON data the HTML report draws an
+    interactive version of the figure from (:mod:`beyondadam.reporting.interactive`); empty
+    for a static figure."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready data."""
@@ -85,6 +89,7 @@ class FigureRecord:
             caption=str(obj.get("caption", "")),
             paper=str(obj.get("paper", "")),
             config=dict(obj.get("config") or {}),
+            interactive=str(obj.get("interactive", "")),
         )
 
 

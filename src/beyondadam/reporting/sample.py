@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from beyondadam.reporting import results as _results
+from beyondadam.reporting.benchmark_stats import BenchmarkNumbers, analyse
 from beyondadam.reporting.numbers import (
     AtlasNumbers,
     AtlasOptimizer,
@@ -32,7 +33,13 @@ from beyondadam.reporting.numbers import (
 from beyondadam.reporting.profiles import QUICK
 from beyondadam.reporting.results import FigureRecord, StageRecord
 
-__all__ = ["sample_results", "sample_stages", "write_sample"]
+__all__ = [
+    "sample_benchmark",
+    "sample_benchmark_data",
+    "sample_results",
+    "sample_stages",
+    "write_sample",
+]
 
 _NAMES = {"adam": "Adam", "amsgrad": "AMSGrad"}
 
@@ -132,6 +139,46 @@ def _family() -> FamilyNumbers:
     return FamilyNumbers(5_000_000, 1, problems, (setting,), runs)
 
 
+def sample_benchmark_data(shifts: dict[str, dict[str, float]] | None = None) -> Any:
+    """A made-up benchmark: Adam, AMSGrad and Yogi on two tasks, budget 4, 5 seeds.
+
+    ``shifts[task][optimizer]`` is added to that optimizer's final test losses (Adam's are
+    about 0.30 on every task, with a seed spread of about 0.01); by default AMSGrad ties with
+    Adam everywhere and Yogi is far worse on the second task.
+    """
+    from beyondadam.experiments.benchmark import BenchmarkData, TrialRecord
+
+    tasks, opts = ("mnist-logreg", "mnist-mlp"), ("adam", "amsgrad", "yogi")
+    shifts = shifts if shifts is not None else {"mnist-mlp": {"yogi": 0.2}}
+    spread = (0.0, 0.01, -0.01, 0.005, -0.005)
+    records = []
+    for t in tasks:
+        for k, o in enumerate(opts):
+            shift = shifts.get(t, {}).get(o, 0.0)
+            for i in range(4):
+                val = 0.3 + 0.1 * ((i + k) % 4) + shift
+                records.append(
+                    TrialRecord(t, o, "search", i, {"lr": 10.0 ** -(i + 1)}, 1000 + i, "done",
+                                val, val, 0.9, 100, 500, 1.0)
+                )  # fmt: skip
+            for i, d in enumerate(spread):
+                loss = 0.3 + shift + d * (1 if k % 2 == 0 else -1)
+                records.append(
+                    TrialRecord(t, o, "seed", i, {"lr": 1e-3}, i, "done", loss, loss,
+                                0.92 - shift, 200 + 50 * k if i < 4 else None, 500, 1.0)
+                )  # fmt: skip
+    return BenchmarkData(tasks, opts, budget=4, seeds=len(spread), records=records)
+
+
+def sample_benchmark(shifts: dict[str, dict[str, float]] | None = None) -> BenchmarkNumbers:
+    """The analysis of :func:`sample_benchmark_data` (CIFARNET listed as not run)."""
+    return analyse(
+        sample_benchmark_data(shifts),
+        {"adam": "Adam", "amsgrad": "AMSGrad", "yogi": "Yogi"},
+        not_run=("cifarnet",),
+    )
+
+
 def sample_stages(
     figures: dict[str, tuple[FigureRecord, ...]] | None = None,
 ) -> dict[str, StageRecord]:
@@ -167,6 +214,7 @@ def sample_stages(
             reason="CIFAR-10 (binary version) not found in DIR.",
             command="beyondadam reproduce --profile quick --out OUT --data-dir DIR",
         ),
+        "benchmark": done("benchmark", "Does anything beat Adam?", sample_benchmark(), 300.0),
     }
 
 
@@ -214,6 +262,70 @@ def write_sample(out_dir: str | os.PathLike[str]) -> dict[str, Any]:
                 config={"format": suffix},
             ),
         )
+    figs["atlas"] = _sample_atlas(out, plt)
+    (out / "family").mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(4, 2), dpi=80)
+    ax.imshow([[2, 2], [0, 0]], cmap="RdYlGn_r", vmin=0, vmax=2)
+    fig.savefig(out / "family" / "family.png")
+    plt.close(fig)
+    figs["family"] = (FigureRecord("family/family.png", "Sample family", "Invented verdicts."),)
     data = sample_results(figs)
     _results.save(out, data)
     return data
+
+
+SAMPLE_ATLAS_GRID = 16
+"""The sample atlas's grid (as its numbers say: 256 cells)."""
+
+
+def _sample_atlas(out: Path, plt: Any) -> tuple[FigureRecord, ...]:
+    """An invented 16 x 16 atlas with trajectories (its data file and a PNG) under ``out/atlas``.
+
+    Adam ends at +1 (R_t/t levels off at 0.2) where beta1 < sqrt(beta2) and beta2 < 0.99, every
+    other cell goes to -1 with R_t/t ~ t^-1/2; each cell's curves differ (they scale with beta2).
+    """
+    from beyondadam.reporting.collect import ATLAS_DATA
+    from beyondadam.reporting.interactive import TRAJECTORY_POINTS, write_atlas_data
+    from beyondadam.sim.atlas import AtlasResult, AtlasTrajectories, beta_grid
+    from beyondadam.sim.engine import log_checkpoints
+    from beyondadam.sim.problems import get_problem
+
+    n, horizon = SAMPLE_ATLAS_GRID, 200_000
+    b = beta_grid(n, "log")
+    b1, b2 = np.meshgrid(b, b, indexing="ij")
+    steps = log_checkpoints(horizon, TRAJECTORY_POINTS)
+    names = [o.name for o in _atlas().optimizers.values()]
+    fails = (b1 < np.sqrt(b2)) & (b2 < 0.99)
+    rows_x, rows_r, cells, fx, fr, ex, vd = [], [], {}, {}, {}, {}, {}
+    for k, name in enumerate(names):
+        bad = fails if k == 0 else np.zeros_like(fails)
+        end = np.where(bad, 1.0, -1.0)[..., None]
+        decay = np.exp(-steps / (50.0 + 5000.0 * b2[..., None]))
+        x = end * (1 - decay)
+        r = np.where(bad[..., None], 0.2 + 0.5 * decay, (1.0 + b2[..., None]) / np.sqrt(steps))
+        rows_x.append(x.reshape(n * n, -1))
+        rows_r.append(r.reshape(n * n, -1))
+        cells[name] = k * n * n + np.arange(n * n).reshape(n, n)
+        fx[name], fr[name] = x[..., -1], r[..., -1]
+        ex[name] = np.where(bad, 1.0, 0.5)
+        vd[name] = np.where(bad, "fails", "converges")
+    traj = AtlasTrajectories(
+        steps, np.vstack(rows_x).astype(np.float32), np.vstack(rows_r).astype(np.float32), cells
+    )
+    res = AtlasResult(
+        get_problem("paper_online"), horizon, b, b.copy(), fx, fr, 0.0, 3 * n * n,
+        {"spacing": "log"}, ex, vd, traj,
+    )  # fmt: skip
+    live = write_atlas_data(res, out / "atlas" / ATLAS_DATA).relative_to(out).as_posix()
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=80)
+    ax.imshow(fails.T, origin="lower", cmap="RdYlGn_r")
+    fig.savefig(out / "atlas" / "atlas.png")
+    plt.close(fig)
+    return (
+        FigureRecord(
+            "atlas/atlas.png",
+            "Sample atlas",
+            "Invented cells and trajectories.",
+            interactive=live,
+        ),
+    )

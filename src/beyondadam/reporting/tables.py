@@ -165,4 +165,6 @@ _TABLES: dict[type, Callable[[Any], Table]] = {
 
 def numbers_table(numbers: StageNumbers | None) -> Table | None:
     """The per-optimizer table of a stage's numbers (``None`` for a stage without numbers)."""
-    return None if numbers is None else _TABLES[type(numbers)](numbers)
+    fn = _TABLES.get(type(numbers))
+    # the benchmark has its own section (reporting.benchmark_report), not a row per optimizer here
+    return None if numbers is None or fn is None else fn(numbers)

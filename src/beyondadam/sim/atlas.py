@@ -37,7 +37,7 @@ import numpy as np
 from beyondadam.optim import catalog
 from beyondadam.sim._batch import Columns, block_key
 from beyondadam.sim._plot import Outputs, pyplot
-from beyondadam.sim.engine import Config, check_horizon, run_columns
+from beyondadam.sim.engine import Config, check_horizon, log_checkpoints, run_columns
 from beyondadam.sim.optimizers import OptimizerSpec
 from beyondadam.sim.problems import Problem, get_problem
 from beyondadam.sim.rates import Verdict, classify_arrays
@@ -162,6 +162,20 @@ def _theory(ax, problem: Problem, e1: np.ndarray, e2: np.ndarray, legend: bool) 
         ax.legend(fontsize=6, loc="upper left")
 
 
+@dataclass(frozen=True)
+class AtlasTrajectories:
+    """x_t and R_t / t of each distinct configuration of an atlas at the recorded steps.
+
+    ``x`` and ``avg_regret`` have shape (configurations, len(steps)) and are float32 (enough to
+    draw them); ``cells[name]`` (shape (len(beta1), len(beta2))) is each cell's configuration row.
+    """
+
+    steps: np.ndarray
+    x: np.ndarray
+    avg_regret: np.ndarray
+    cells: dict[str, np.ndarray]
+
+
 @dataclass
 class AtlasResult(Outputs):
     """Final x_T, R_T / T, regret exponent and verdict on a (beta1, beta2) grid, per optimizer.
@@ -182,6 +196,8 @@ class AtlasResult(Outputs):
     meta: dict = field(default_factory=dict)
     exponent: dict[str, np.ndarray] = field(default_factory=dict)
     verdict: dict[str, np.ndarray] = field(default_factory=dict)
+    trajectories: AtlasTrajectories | None = None
+    """x_t and R_t / t of every cell at log-spaced steps (only with ``trajectory_points``)."""
     stem = "atlas"
 
     def to_frame(self):
@@ -273,13 +289,16 @@ def atlas(
     seed: int = 0,
     x0: float = 0.0,
     progress: bool = False,
+    trajectory_points: int = 0,
 ) -> AtlasResult:
     """Run the (beta1, beta2) grid ``beta_grid(grid, spacing)`` squared for each optimizer.
 
     ``optimizers``: catalog names (any case) with betas or beta1 (see :func:`atlas_name`);
     ``RMSProp`` means Adam with beta1 = 0 (varies with beta2 only); optimizers with only beta1
     vary with beta1 only; each distinct configuration is run once.  ``eps=None`` keeps each
-    optimizer's own default eps.
+    optimizer's own default eps.  ``trajectory_points`` > 0 also records that many log-spaced
+    steps over [1, T] and keeps every cell's trajectory (:class:`AtlasTrajectories`); the
+    verdicts still read the rate checkpoints only, so they do not change.
     """
     problem = get_problem(problem)
     horizon = check_horizon(horizon)
@@ -296,19 +315,27 @@ def atlas(
         part, cells[name] = _columns(name, b, lr, eps, (problem, schedule, seed, x0), start)
         parts.append(part)
     ck = rate_checkpoints(horizon)
-    steps, x, avg, seconds = run_columns(parts, horizon, ck, progress=progress)
+    recorded = ck
+    if trajectory_points:
+        recorded = np.union1d(ck, log_checkpoints(horizon, trajectory_points))
+    steps, x, avg, seconds = run_columns(parts, horizon, recorded, progress=progress)
+    rate_cols = np.searchsorted(steps, ck)
     n = x.shape[0]
     fx = {k: x[v, -1] for k, v in cells.items()}
     fr = {k: avg[v, -1] for k, v in cells.items()}
-    if steps.size >= 3:
-        p, v = classify_arrays(steps, avg)
+    traj = None
+    if trajectory_points:
+        f32 = np.float32
+        traj = AtlasTrajectories(steps, x.astype(f32), avg.astype(f32), cells)
+    if ck.size >= 3:
+        p, v = classify_arrays(steps[rate_cols], avg[:, rate_cols])
     else:  # a horizon too short for a rate (T < 3)
         p = np.full(n, np.nan)
         v = np.full(n, str(Verdict.UNDECIDED))
     meta = {"spacing": spacing, "lr": lr, "eps": eps, "schedule": schedule, "seed": seed, "x0": x0}
     return AtlasResult(problem, horizon, b, b.copy(), fx, fr, seconds, n, meta,
                        {k: p[ids] for k, ids in cells.items()},
-                       {k: v[ids] for k, ids in cells.items()})  # fmt: skip
+                       {k: v[ids] for k, ids in cells.items()}, traj)  # fmt: skip
 
 
 def _columns(
@@ -346,3 +373,19 @@ def _columns(
     x = np.full(b1.size, float(x0))
     index = np.arange(start, start + b1.size)
     return Columns(spec.rule.kernel, key, rows, x, index), ids + start
+
+
+def cell_config(result: AtlasResult, name: str, i: int, j: int) -> Config:
+    """The configuration of cell (``beta1[i]``, ``beta2[j]``) of optimizer ``name`` in ``result``.
+
+    Rerun it with :func:`~beyondadam.sim.engine.run_batch` to draw that cell's trajectory.
+    """
+    name = atlas_name(name)
+    if name not in result.final_x:
+        raise ValueError(f"{name} is not in this atlas; it has {', '.join(result.final_x)}")
+    n1, n2 = result.beta1.size, result.beta2.size
+    if not (0 <= i < n1 and 0 <= j < n2):
+        raise ValueError(f"cell ({i}, {j}) is outside the {n1} x {n2} grid")
+    m = result.meta
+    opt = _atlas_spec(name, float(result.beta1[i]), float(result.beta2[j]), m["lr"], m["eps"])
+    return Config(opt, result.problem, m["schedule"], m["seed"], m["x0"])
