@@ -248,7 +248,7 @@ executor_options = compose(
 )  # fmt: skip
 
 
-def steps_option(help: str, default: int | None = None) -> Decorator:
+def steps_option(help: str | None, default: int | None = None) -> Decorator:
     """``--steps`` (an integer >= 1), with ``default`` or ``None`` for the task's own."""
     return click.option(
         "--steps", type=click.IntRange(min=1), default=default,

@@ -28,6 +28,8 @@ from beyondadam.cli._options import (
     parse_names,
     pick,
     quiet_option,
+    seed_option,
+    steps_option,
 )
 
 __all__ = ["COMMANDS", "atlas_cmd", "family_cmd", "synthetic", "theorem1_sweep_cmd"]
@@ -40,6 +42,18 @@ BYTES_PER_CONFIG = 3000
 BYTES_PER_CHECKPOINT = 48
 
 _problem = click.Choice(PROBLEM_NAMES, case_sensitive=False)
+
+
+def _count(name: str, default: int, minimum: int = 1, help: str | None = None) -> object:
+    """An integer option >= ``minimum`` with its default shown."""
+    return click.option(
+        name, type=click.IntRange(min=minimum), default=default, show_default=True, help=help
+    )
+
+
+_horizon = click.option(
+    "--horizon", "-T", type=click.IntRange(min=1), default=1_000_000, show_default=True
+)
 
 
 def _outputs(default_out: str) -> object:
@@ -103,21 +117,15 @@ def _wrote(paths: list[Path]) -> str:
 )  # fmt: skip
 @click.option("--beta1", type=float, default=0.9, show_default=True, help="Where it applies.")
 @click.option("--beta2", type=float, default=0.99, show_default=True, help="Where it applies.")
-@click.option("--steps", type=click.IntRange(min=1), default=5_000_000, show_default=True)
+@steps_option(None, 5_000_000)
 @click.option(
     "--stochastic-steps", type=click.IntRange(min=1), default=None, help="Default: --steps."
 )
-@click.option(
-    "--seeds", type=click.IntRange(min=0), default=5, show_default=True,
-    help="Seeds of the stochastic runs (0 skips them).",
-)  # fmt: skip
+@_count("--seeds", 5, 0, "Seeds of the stochastic runs (0 skips them).")
 @click.option("--online-problem", type=_problem, default="paper_online", show_default=True)
 @click.option("--stochastic-problem", type=_problem, default="paper_stochastic", show_default=True)
 @click.option("--C", "C", type=float, default=3.0, show_default=True, help="C of theorem1.")
-@click.option(
-    "--checkpoints", type=click.IntRange(min=2), default=400, show_default=True,
-    help="Log-spaced points recorded per curve.",
-)  # fmt: skip
+@_count("--checkpoints", 400, 2, "Log-spaced points recorded per curve.")
 @_common("out/sim/figure1")
 def synthetic(optimizers, beta1, beta2, steps, stochastic_steps, seeds, online_problem,
               stochastic_problem, C, checkpoints, out_dir, force, lr, eps, constant_lr, x0,
@@ -182,16 +190,13 @@ def synthetic(optimizers, beta1, beta2, steps, stochastic_steps, seeds, online_p
     "simulator rule, or RMSProp (= Adam with beta1 = 0, as in the paper). "
     f"{OPTIMIZER_HELP}",
 )  # fmt: skip
-@click.option(
-    "--grid", type=click.IntRange(min=2), default=64, show_default=True,
-    help="Grid points per axis.",
-)  # fmt: skip
+@_count("--grid", 64, 2, "Grid points per axis.")
 @click.option(
     "--spacing", type=click.Choice(["log", "linear"], case_sensitive=False), default="log",
     show_default=True, help="log: 1 - 10^(-4 i/(n-1)), dense near 1; linear: i/n.",
 )  # fmt: skip
-@click.option("--horizon", "-T", type=click.IntRange(min=1), default=1_000_000, show_default=True)
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@_horizon
+@seed_option
 @_common("out/sim/atlas")
 def atlas_cmd(problem, C, optimizers, grid, spacing, horizon, seed, out_dir, force, lr, eps,
               constant_lr, x0, data_format, formats, quiet):  # fmt: skip
@@ -215,7 +220,7 @@ def atlas_cmd(problem, C, optimizers, grid, spacing, horizon, seed, out_dir, for
             get_problem(problem, C), names, grid=grid, spacing=spacing, horizon=horizon, lr=lr,
             eps=eps, seed=seed, x0=x0, schedule=_schedule(constant_lr), progress=not quiet,
         )  # fmt: skip
-        paths = res.write(out, fmts, data_format=data_format)
+        paths = res.write(out, fmts, data_format=data_format, progress=not quiet)
     if not quiet:
         for name, x in res.final_x.items():
             frac = float((x > 0).mean())
@@ -261,7 +266,7 @@ def _beta2_rules(text: str) -> list[float | str]:
     "--beta2", "beta2", default="theorem,0.3,0.6,0.9,0.99", show_default=True,
     help="Comma-separated beta2 values; 'theorem' means 1/(1+C^2).",
 )  # fmt: skip
-@click.option("--horizon", "-T", type=click.IntRange(min=1), default=1_000_000, show_default=True)
+@_horizon
 @_common("out/sim/theorem1")
 def theorem1_sweep_cmd(c_values, beta1, beta2, horizon, out_dir, force, lr, eps, constant_lr, x0,
                        data_format, formats, quiet):  # fmt: skip
@@ -282,7 +287,7 @@ def theorem1_sweep_cmd(c_values, beta1, beta2, horizon, out_dir, force, lr, eps,
             **kwargs, beta2=rules, beta1=beta1, lr=lr, eps=eps, horizon=horizon, x0=x0,
             schedule=_schedule(constant_lr), progress=not quiet,
         )  # fmt: skip
-        paths = res.write(out, fmts, data_format=data_format)
+        paths = res.write(out, fmts, data_format=data_format, progress=not quiet)
     for (opt, rule), (lo, hi) in res.wrong_side().items():
         where = "none" if math.isnan(lo) else f"[{lo:g}, {hi:g}]"
         click.echo(f"{opt}\tbeta2={rule}\tC with x_T > 0: {where}")
@@ -296,14 +301,8 @@ def theorem1_sweep_cmd(c_values, beta1, beta2, horizon, out_dir, force, lr, eps,
     help="Repeatable or comma-separated (default: the whole catalog; those without a simulator "
     f"rule are listed, not run). {OPTIMIZER_HELP}",
 )  # fmt: skip
-@click.option(
-    "--steps", type=click.IntRange(min=1), default=5_000_000, show_default=True,
-    help="Horizon T (the paper's 5M).",
-)  # fmt: skip
-@click.option(
-    "--seeds", type=click.IntRange(min=1), default=3, show_default=True,
-    help="Seeds of each stochastic problem.",
-)  # fmt: skip
+@steps_option("Horizon T (the paper's 5M).", 5_000_000)
+@_count("--seeds", 3, 1, "Seeds of each stochastic problem.")
 @click.option(
     "--lr", type=float, default=0.5, show_default=True,
     help="Common base step size of the 'lr=0.5' settings (lr_t = lr/sqrt(t)); the 'own lr' "
@@ -330,7 +329,7 @@ def family_cmd(optimizers, steps, seeds, lr, out_dir, force, data_format, format
 
     with library_errors():
         res = family(names or None, steps, seeds=seeds, lr=lr, progress=not quiet)
-        paths = res.write(out, fmts, data_format=data_format)
+        paths = res.write(out, fmts, data_format=data_format, progress=not quiet)
     if quiet:
         for r in res.rows:
             click.echo(f"{r.optimizer}\t{r.setting}\t{r.problem}\t{r.verdict}\t{r.exponent:.3f}")

@@ -21,12 +21,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
-from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
+from beyondadam.optim._base import (
+    BeyondOptimizer,
+    Group,
+    ParamsT,
+    State,
+    States,
+    Tensors,
+    zeros,
+)
 from beyondadam.optim._validation import NON_NEGATIVE, OPEN_UNIT, boolean, check_betas, interval
 
 
@@ -120,9 +128,11 @@ class _AdamFamily(BeyondOptimizer):
 
     has_fused = True
     _fused_unsupported = "for this configuration"
+    #: whether the running maximum of the second moment is kept (AMSGrad, AdamX, Padam).
+    keeps_max: ClassVar[bool] = False
 
     def _amsgrad(self, group: dict[str, Any]) -> bool:
-        return False
+        return self.keeps_max
 
     def _scalars(self, group: dict[str, Any], t: int) -> StepScalars:
         raise NotImplementedError
@@ -148,13 +158,8 @@ class _AdamFamily(BeyondOptimizer):
         return not group.get("decoupled_weight_decay", False)
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        def zeros() -> Tensor:
-            return torch.zeros_like(p, memory_format=torch.preserve_format)
-
-        state = {"exp_avg": zeros(), "exp_avg_sq": zeros()}
-        if self._amsgrad(group):
-            state["max_exp_avg_sq"] = zeros()
-        return state
+        names = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if self._amsgrad(group) else ())
+        return zeros(p, *names)
 
     def _decay_decoupled(self, group: dict[str, Any], params: list[Tensor]) -> None:
         wd = group["weight_decay"]

@@ -35,6 +35,11 @@ States = list[State]
 _TAG = "beyondadam"
 
 
+def zeros(p: Tensor, *names: str) -> State:
+    """Fresh zero buffers shaped like ``p``, one per name (the usual ``_init_state``)."""
+    return {n: torch.zeros_like(p, memory_format=torch.preserve_format) for n in names}
+
+
 class BeyondOptimizer(torch.optim.Optimizer):
     """Base class of the beyondadam optimizers (not used directly).
 
@@ -305,8 +310,11 @@ class BeyondOptimizer(torch.optim.Optimizer):
 
     # ----------------------------------------------------------------- subclass hooks
 
+    #: the zero-initialised state buffers of the default ``_init_state``.
+    state_buffers: ClassVar[tuple[str, ...]] = ()
+
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {}
+        return zeros(p, *self.state_buffers)
 
     def _single_tensor(self, group: Group, t: int, p: Tensor, g: Tensor, state: State) -> None:
         raise NotImplementedError

@@ -153,6 +153,34 @@ def sample_betas(rng: np.random.Generator) -> tuple[float, float]:
     return float(rng.uniform(0.0, 0.99)), float(rng.uniform(0.5, 0.9999))
 
 
+def sample_adam(
+    rng: np.random.Generator,
+    eps: tuple[float, float] = (1e-10, 1e-6),
+    betas: tuple[float, float] | None = None,
+) -> dict[str, Any]:
+    """Adam's hyperparameters: common ones, ``betas`` (drawn unless given), then ``eps``.
+
+    ``eps`` is log-uniform in the range ``eps``; the draws are in this order.
+    """
+    common = sample_common(rng)
+    return {
+        **common,
+        "betas": sample_betas(rng) if betas is None else betas,
+        "eps": log_uniform(rng, *eps),
+    }
+
+
+def sample_rectified_betas(rng: np.random.Generator) -> tuple[float, float]:
+    """:func:`sample_betas` with beta2 mostly in [0.9, 0.9999) (rectified early; sometimes never).
+
+    For the rectified optimizers, RAdam and AdaBelief.
+    """
+    b1, b2 = sample_betas(rng)
+    if rng.random() < 0.75:
+        b2 = float(rng.uniform(0.9, 0.9999))
+    return b1, b2
+
+
 def sample_beta1_decay(rng: np.random.Generator) -> float | str | None:
     """``None``, a geometric rate in [0.9, 0.999] or ``"inverse"``, each a third of the time."""
     return (None, float(rng.uniform(0.9, 0.999)), "inverse")[int(rng.integers(3))]

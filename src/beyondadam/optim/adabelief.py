@@ -15,8 +15,13 @@ import torch
 from torch import Tensor
 
 from beyondadam.optim._adam_family import ADAM_HYPERPARAMETERS
-from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
-from beyondadam.optim._entry import Entry, Oracle, log_uniform, sample_betas, sample_common
+from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors, zeros
+from beyondadam.optim._entry import (
+    Entry,
+    Oracle,
+    sample_adam,
+    sample_rectified_betas,
+)
 from beyondadam.optim._validation import boolean
 
 
@@ -111,7 +116,7 @@ class AdaBelief(BeyondOptimizer):
         names = ["exp_avg", "exp_avg_var"]
         if self._keeps_max(group):
             names.append("max_exp_avg_var")
-        return {n: torch.zeros_like(p, memory_format=torch.preserve_format) for n in names}
+        return zeros(p, *names)
 
     def _coupled_weight_decay(self, group: dict[str, Any]) -> bool:
         return not group["decoupled_weight_decay"]
@@ -187,13 +192,8 @@ class AdaBelief(BeyondOptimizer):
 
 
 def _sample(rng: np.random.Generator) -> dict[str, Any]:
-    b1, b2 = sample_betas(rng)
-    if rng.random() < 0.75:
-        b2 = float(rng.uniform(0.9, 0.9999))
     return {
-        **sample_common(rng),
-        "betas": (b1, b2),
-        "eps": log_uniform(rng, 1e-16, 1e-8),
+        **sample_adam(rng, (1e-16, 1e-8), sample_rectified_betas(rng)),
         "decoupled_weight_decay": bool(rng.integers(2)),
         "rectify": bool(rng.integers(2)),
         "amsgrad": bool(rng.integers(2)),

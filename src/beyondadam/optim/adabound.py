@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from beyondadam.optim._adam_family import check_betas_param
-from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
+from beyondadam.optim._adam_family import ADAM_HYPERPARAMETERS
+from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors, zeros
 from beyondadam.optim._entry import Entry, Oracle, log_uniform, sample_betas, sample_common
 from beyondadam.optim._validation import NON_NEGATIVE, OPEN_UNIT, interval
 
@@ -53,12 +53,9 @@ class AdaBound(BeyondOptimizer):
     amsbound: ClassVar[bool] = False
 
     hyperparameters = {
-        "lr": interval(NON_NEGATIVE),
-        "betas": check_betas_param,
+        **ADAM_HYPERPARAMETERS,
         "final_lr": interval(NON_NEGATIVE),
         "gamma": interval(OPEN_UNIT),
-        "eps": interval(NON_NEGATIVE),
-        "weight_decay": interval(NON_NEGATIVE),
     }
 
     def __init__(
@@ -83,7 +80,7 @@ class AdaBound(BeyondOptimizer):
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         names = ["exp_avg", "exp_avg_sq"] + (["max_exp_avg_sq"] if self.amsbound else [])
-        return {n: torch.zeros_like(p, memory_format=torch.preserve_format) for n in names}
+        return zeros(p, *names)
 
     @staticmethod
     def _scalars(group: dict[str, Any], t: int) -> tuple[float, float, float]:

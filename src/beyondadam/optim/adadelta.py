@@ -27,6 +27,7 @@ class AdaDelta(BeyondOptimizer):
     State: ``step``, ``square_avg`` (:math:`v_t`), ``acc_delta`` (:math:`u_t`).
     """
 
+    state_buffers = ("square_avg", "acc_delta")
     hyperparameters = {
         "lr": interval(NON_NEGATIVE),
         "rho": interval(UNIT),
@@ -46,12 +47,6 @@ class AdaDelta(BeyondOptimizer):
         foreach: bool | None = None,
     ) -> None:
         super().__init__(params, locals())
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "square_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
-            "acc_delta": torch.zeros_like(p, memory_format=torch.preserve_format),
-        }
 
     def _single_tensor(self, group: Group, t: int, p: Tensor, g: Tensor, state: State) -> None:
         rho, eps = group["rho"], group["eps"]

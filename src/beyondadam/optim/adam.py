@@ -11,7 +11,11 @@ from beyondadam.optim._adam_family import (
     AdamSignature,
     StepScalars,
 )
-from beyondadam.optim._entry import Entry, Oracle, log_uniform, sample_betas, sample_common
+from beyondadam.optim._entry import (
+    Entry,
+    Oracle,
+    sample_adam,
+)
 
 
 class Adam(AdamSignature):
@@ -45,9 +49,7 @@ class Adam(AdamSignature):
 
 def _sample(rng: np.random.Generator) -> dict[str, Any]:
     return {
-        **sample_common(rng),
-        "betas": sample_betas(rng),
-        "eps": log_uniform(rng, 1e-10, 1e-6),
+        **sample_adam(rng),
         "decoupled_weight_decay": bool(rng.integers(2)),
     }
 

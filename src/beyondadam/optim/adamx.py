@@ -7,23 +7,20 @@ from typing import Any
 import numpy as np
 
 from beyondadam.optim._adam_family import (
+    ADAM_HYPERPARAMETERS,
     StepScalars,
     _AdamFamily,
     beta1_at,
     check_beta1_decay,
-    check_betas_param,
 )
 from beyondadam.optim._base import ParamsT
 from beyondadam.optim._entry import (
     Entry,
     Oracle,
-    log_uniform,
+    sample_adam,
     sample_beta1_decay,
-    sample_betas,
-    sample_common,
     split_betas,
 )
-from beyondadam.optim._validation import NON_NEGATIVE, interval
 
 
 class AdamX(_AdamFamily):
@@ -58,13 +55,8 @@ class AdamX(_AdamFamily):
     ``max_exp_avg_sq`` (:math:`\hat v_t`).
     """
 
-    hyperparameters = {
-        "lr": interval(NON_NEGATIVE),
-        "betas": check_betas_param,
-        "eps": interval(NON_NEGATIVE),
-        "beta1_decay": check_beta1_decay,
-        "weight_decay": interval(NON_NEGATIVE),
-    }
+    hyperparameters = {**ADAM_HYPERPARAMETERS, "beta1_decay": check_beta1_decay}
+    keeps_max = True
 
     def __init__(
         self,
@@ -81,9 +73,6 @@ class AdamX(_AdamFamily):
     ) -> None:
         super().__init__(params, locals())
 
-    def _amsgrad(self, group: dict[str, Any]) -> bool:
-        return True
-
     def _scalars(self, group: dict[str, Any], t: int) -> StepScalars:
         (b1, b2), decay = group["betas"], group["beta1_decay"]
         b1_t = beta1_at(b1, decay, t)
@@ -94,9 +83,7 @@ class AdamX(_AdamFamily):
 
 def _sample(rng: np.random.Generator) -> dict[str, Any]:
     return {
-        **sample_common(rng),
-        "betas": sample_betas(rng),
-        "eps": log_uniform(rng, 1e-10, 1e-6),
+        **sample_adam(rng),
         "beta1_decay": sample_beta1_decay(rng),
     }
 

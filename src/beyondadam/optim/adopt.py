@@ -10,7 +10,11 @@ from torch import Tensor
 
 from beyondadam.optim._adam_family import ADAM_HYPERPARAMETERS
 from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
-from beyondadam.optim._entry import Entry, Oracle, log_uniform, sample_betas, sample_common
+from beyondadam.optim._entry import (
+    Entry,
+    Oracle,
+    sample_adam,
+)
 from beyondadam.optim._validation import NON_NEGATIVE, boolean, check_in
 
 
@@ -58,6 +62,7 @@ class ADOPT(BeyondOptimizer):
         "clip_exponent": _check_clip_exponent,
     }
     identity_keys = ("decoupled_weight_decay",)
+    state_buffers = ("exp_avg", "exp_avg_sq")
 
     def __init__(
         self,
@@ -73,12 +78,6 @@ class ADOPT(BeyondOptimizer):
         foreach: bool | None = None,
     ) -> None:
         super().__init__(params, locals())
-
-    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
-            "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format),
-        }
 
     def _coupled_weight_decay(self, group: dict[str, Any]) -> bool:
         return not group["decoupled_weight_decay"]
@@ -135,9 +134,7 @@ class ADOPT(BeyondOptimizer):
 
 def _sample(rng: np.random.Generator) -> dict[str, Any]:
     return {
-        **sample_common(rng),
-        "betas": sample_betas(rng),
-        "eps": log_uniform(rng, 1e-8, 1e-4),
+        **sample_adam(rng, (1e-8, 1e-4)),
         "decoupled_weight_decay": bool(rng.integers(2)),
         "clip_exponent": None if rng.integers(3) == 0 else float(rng.uniform(0.0, 0.5)),
     }

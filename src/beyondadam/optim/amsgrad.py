@@ -19,10 +19,8 @@ from beyondadam.optim._base import ParamsT
 from beyondadam.optim._entry import (
     Entry,
     Oracle,
-    log_uniform,
+    sample_adam,
     sample_beta1_decay,
-    sample_betas,
-    sample_common,
 )
 from beyondadam.optim._validation import check_choice
 
@@ -83,6 +81,7 @@ class AMSGrad(_AdamFamily):
         "beta1_decay": check_beta1_decay,
     }
     identity_keys = ("flavor",)
+    keeps_max = True
     _fused_unsupported = "for flavor='pytorch' with beta1_decay (use 'paper' or 'optax')"
 
     def __init__(
@@ -100,9 +99,6 @@ class AMSGrad(_AdamFamily):
         fused: bool | None = None,
     ) -> None:
         super().__init__(params, locals())
-
-    def _amsgrad(self, group: dict[str, Any]) -> bool:
-        return True
 
     def _native_fused(self, group: dict[str, Any]) -> bool:
         return group["flavor"] == "pytorch" and group["beta1_decay"] is None
@@ -124,9 +120,7 @@ class AMSGrad(_AdamFamily):
 
 def _sample(rng: np.random.Generator) -> dict[str, Any]:
     return {
-        **sample_common(rng),
-        "betas": sample_betas(rng),
-        "eps": log_uniform(rng, 1e-10, 1e-6),
+        **sample_adam(rng),
         "flavor": FLAVORS[int(rng.integers(len(FLAVORS)))],
         "beta1_decay": sample_beta1_decay(rng),
     }

@@ -8,13 +8,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
-from beyondadam.optim._entry import Entry, Oracle, log_uniform, same, sample_betas, sample_common
-from beyondadam.optim._validation import NON_NEGATIVE, check_betas, interval
-
-
-def _check_betas(owner: str, name: str, value: Any) -> None:
-    check_betas(owner, value, name)
+from beyondadam.optim._adam_family import ADAM_HYPERPARAMETERS
+from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors, zeros
+from beyondadam.optim._entry import (
+    Entry,
+    Oracle,
+    same,
+    sample_adam,
+)
+from beyondadam.optim._validation import NON_NEGATIVE, interval
 
 
 def _scalar_dtype() -> torch.dtype:
@@ -42,13 +44,7 @@ class NAdam(BeyondOptimizer):
     ``exp_avg_sq`` (:math:`v_t`).
     """
 
-    hyperparameters = {
-        "lr": interval(NON_NEGATIVE),
-        "betas": _check_betas,
-        "eps": interval(NON_NEGATIVE),
-        "weight_decay": interval(NON_NEGATIVE),
-        "momentum_decay": interval(NON_NEGATIVE),
-    }
+    hyperparameters = {**ADAM_HYPERPARAMETERS, "momentum_decay": interval(NON_NEGATIVE)}
 
     def __init__(
         self,
@@ -67,8 +63,7 @@ class NAdam(BeyondOptimizer):
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         return {
             "mu_product": torch.ones((), dtype=_scalar_dtype()),
-            "exp_avg": torch.zeros_like(p, memory_format=torch.preserve_format),
-            "exp_avg_sq": torch.zeros_like(p, memory_format=torch.preserve_format),
+            **zeros(p, "exp_avg", "exp_avg_sq"),
         }
 
     @staticmethod
@@ -114,9 +109,7 @@ class NAdam(BeyondOptimizer):
 
 def _sample(rng: np.random.Generator) -> dict[str, Any]:
     return {
-        **sample_common(rng),
-        "betas": sample_betas(rng),
-        "eps": log_uniform(rng, 1e-10, 1e-6),
+        **sample_adam(rng),
         "momentum_decay": float(rng.uniform(0.0, 0.01)),
     }
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from beyondadam.optim._adam_family import StepScalars, _AdamFamily, check_betas_param
+from beyondadam.optim._adam_family import ADAM_HYPERPARAMETERS, StepScalars, _AdamFamily
 from beyondadam.optim._base import ParamsT
 from beyondadam.optim._entry import (
     Entry,
@@ -16,7 +16,7 @@ from beyondadam.optim._entry import (
     sample_common,
     split_betas,
 )
-from beyondadam.optim._validation import NON_NEGATIVE, Interval, interval
+from beyondadam.optim._validation import Interval, interval
 
 #: ``partial`` p in (0, 1/2]: p = 1/2 is AMSGrad, p -> 0 tends to momentum SGD.
 PARTIAL = Interval(0.0, 0.5, low_closed=False)
@@ -44,13 +44,8 @@ class Padam(_AdamFamily):
     ``max_exp_avg_sq`` (:math:`\hat v_t`).
     """
 
-    hyperparameters = {
-        "lr": interval(NON_NEGATIVE),
-        "betas": check_betas_param,
-        "partial": interval(PARTIAL),
-        "eps": interval(NON_NEGATIVE),
-        "weight_decay": interval(NON_NEGATIVE),
-    }
+    hyperparameters = {**ADAM_HYPERPARAMETERS, "partial": interval(PARTIAL)}
+    keeps_max = True
     _fused_unsupported = "for partial != 0.5 (the kernel takes a square root)"
 
     def __init__(
@@ -67,9 +62,6 @@ class Padam(_AdamFamily):
         fused: bool | None = None,
     ) -> None:
         super().__init__(params, locals())
-
-    def _amsgrad(self, group: dict[str, Any]) -> bool:
-        return True
 
     def _power(self, group: dict[str, Any]) -> float:
         return group["partial"]

@@ -14,10 +14,9 @@ from beyondadam.optim._adam_family import (
 from beyondadam.optim._entry import (
     Entry,
     Oracle,
-    log_uniform,
     same,
-    sample_betas,
-    sample_common,
+    sample_adam,
+    sample_rectified_betas,
 )
 
 #: the length of the approximated simple moving average above which the step is rectified.
@@ -82,14 +81,8 @@ class RAdam(AdamSignature):
 
 
 def _sample(rng: np.random.Generator) -> dict[str, Any]:
-    b1, b2 = sample_betas(rng)
-    # Mostly beta2 near 1 (rectified after a few steps); sometimes never rectified.
-    if rng.random() < 0.75:
-        b2 = float(rng.uniform(0.9, 0.9999))
     return {
-        **sample_common(rng),
-        "betas": (b1, b2),
-        "eps": log_uniform(rng, 1e-10, 1e-6),
+        **sample_adam(rng, betas=sample_rectified_betas(rng)),
         "decoupled_weight_decay": bool(rng.integers(2)),
     }
 

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
+from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors, zeros
 from beyondadam.optim._entry import Entry, Oracle, log_uniform, same, sample_common
 from beyondadam.optim._validation import NON_NEGATIVE, UNIT, UNIT_HALF_OPEN, boolean, interval
 
@@ -55,12 +55,12 @@ class RMSProp(BeyondOptimizer):
         super().__init__(params, locals())
 
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
-        state = {"square_avg": torch.zeros_like(p, memory_format=torch.preserve_format)}
+        names = ["square_avg"]
         if group["momentum"] > 0:
-            state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            names.append("momentum_buffer")
         if group["centered"]:
-            state["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        return state
+            names.append("grad_avg")
+        return zeros(p, *names)
 
     def _single_tensor(self, group: Group, t: int, p: Tensor, g: Tensor, state: State) -> None:
         alpha = group["alpha"]

@@ -9,14 +9,13 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from beyondadam.optim._adam_family import check_betas_param
+from beyondadam.optim._adam_family import ADAM_HYPERPARAMETERS
 from beyondadam.optim._base import BeyondOptimizer, Group, ParamsT, State, States, Tensors
 from beyondadam.optim._entry import (
     Entry,
     Oracle,
     log_uniform,
-    sample_betas,
-    sample_common,
+    sample_adam,
     split_betas,
 )
 from beyondadam.optim._validation import NON_NEGATIVE, check_choice, interval
@@ -56,11 +55,8 @@ class Yogi(BeyondOptimizer):
     """
 
     hyperparameters = {
-        "lr": interval(NON_NEGATIVE),
-        "betas": check_betas_param,
-        "eps": interval(NON_NEGATIVE),
+        **ADAM_HYPERPARAMETERS,
         "initial_accumulator_value": interval(NON_NEGATIVE),
-        "weight_decay": interval(NON_NEGATIVE),
         "flavor": _check_flavor,
     }
     identity_keys = ("flavor",)
@@ -135,9 +131,7 @@ class Yogi(BeyondOptimizer):
 def _sample(rng: np.random.Generator) -> dict[str, Any]:
     init = 1e-6 if rng.integers(2) == 0 else log_uniform(rng, 1e-8, 1e-1)
     return {
-        **sample_common(rng),
-        "betas": sample_betas(rng),
-        "eps": log_uniform(rng, 1e-8, 1e-2),
+        **sample_adam(rng, (1e-8, 1e-2)),
         "initial_accumulator_value": init,
         "flavor": YOGI_FLAVORS[int(rng.integers(len(YOGI_FLAVORS)))],
     }

@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from beyondadam.sim._moments import ema, ema_sq
 from beyondadam.sim._runner import FLAGS, JIT, XSTAR, Kernel, clip, observe, tick, tock
 
 # Flag bits (set by the rules' pack functions, see beyondadam.sim.rules).  The kernel clears the
@@ -146,14 +147,13 @@ def _pass(t, g, lrf, xs, x, r, p, s, decay, bias, amax, decoupled, nc, desc):
             if bias == BIAS_DEBIASED:
                 a = a * (1.0 - p1) / (1.0 - q1)
                 b = b * (1.0 - p2) / (1.0 - q2)
-        mj = m[j] * a + (1.0 - a) * ge
+        mj = ema(m, j, a, ge)
         if belief:
             dv = ge - mj
             vj = v[j] * b + (1.0 - b) * dv * dv + eps[j]
+            v[j] = vj
         else:
-            vj = v[j] * b + (1.0 - b) * ge * ge
-        m[j] = mj
-        v[j] = vj
+            vj = ema_sq(v, j, b, ge)
         h = vj
         if amax:
             hp = vh[j]
@@ -229,7 +229,7 @@ def adam_family(t0, t1, clock, x, r, p, s):
 def _order(p) -> tuple:
     # Blocks leave the bias-corrected phase when their slowest product rounds away, which is
     # when max(beta1, beta2)^t does: sort by it so that blocks switch to the cheap step together.
-    return (max(p["beta1"], p["beta2"]), p["beta2"], p["beta1"])
+    return (np.maximum(p["beta1"], p["beta2"]), p["beta2"], p["beta1"])
 
 
 ADAM_FAMILY = Kernel(

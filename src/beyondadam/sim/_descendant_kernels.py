@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from beyondadam.sim._moments import ema, ema_sq, power
 from beyondadam.sim._runner import FLAGS, JIT, XSTAR, Kernel, clip, observe, tick, tock
 
 DECOUPLED, NO_CLIP = 1, 2  # ADOPT: decoupled weight decay; clip_exponent=None
@@ -49,11 +50,9 @@ def adopt(t0, t1, clock, x, r, p, s):
                 if clipped:
                     c = np.float64(t - 1) ** pc[j]
                     u = min(max(u, -c), c)
-                a = b1[j]
-                mj = m[j] * a + (1.0 - a) * u
-                m[j] = mj
+                mj = ema(m, j, b1[j], u)
                 x[j] = clip(xj + (-lrt) * mj)
-                v[j] = vj * b2[j] + (1.0 - b2[j]) * ge * ge
+                ema_sq(v, j, b2[j], ge)
         tock(ti, ck, ox, orr, t, x, r)
 
 
@@ -76,18 +75,15 @@ def yogi(t0, t1, clock, x, r, p, s):
             lrt = lr[j] * lrf
             a = b1[j]
             b = b2[j]
-            mj = m[j] * a + (1.0 - a) * ge
-            m[j] = mj
+            mj = ema(m, j, a, ge)
             g2 = ge * ge
             dv = v[j] - g2
             sgn = 1.0 if dv > 0.0 else (-1.0 if dv < 0.0 else 0.0)
             vj = v[j] + (-(1.0 - b)) * sgn * g2
             v[j] = vj
             if optax:
-                q1 = pw1[j] * a
-                q2 = pw2[j] * b
-                pw1[j] = q1
-                pw2[j] = q2
+                q1 = power(pw1, j, a)
+                q2 = power(pw2, j, b)
                 d = np.sqrt(vj) / np.sqrt(1.0 - q2) + eps[j]
                 x[j] = clip(xj + (-(lrt / (1.0 - q1))) * mj / d)
             else:
@@ -124,18 +120,14 @@ def adabound(t0, t1, clock, x, r, p, s):
             lrt = lr[j] * lrf
             a = b1[j]
             b = b2[j]
-            mj = m[j] * a + (1.0 - a) * ge
-            vj = v[j] * b + (1.0 - b) * ge * ge
-            m[j] = mj
-            v[j] = vj
+            mj = ema(m, j, a, ge)
+            vj = ema_sq(v, j, b, ge)
             h = vj
             if amax:
                 h = max(vh[j], vj)
                 vh[j] = h
-            q1 = pw1[j] * a
-            q2 = pw2[j] * b
-            pw1[j] = q1
-            pw2[j] = q2
+            q1 = power(pw1, j, a)
+            q2 = power(pw2, j, b)
             step = lrt * np.sqrt(1.0 - q2) / (1.0 - q1)
             base = lr[j]
             final = flr[j] * lrt / base if base > 0.0 else flr[j]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from beyondadam.sim._moments import ema, ema_sq, power
 from beyondadam.sim._runner import FLAGS, JIT, XSTAR, Kernel, clip, observe, tick, tock
 
 NESTEROV = 1  # Momentum kernel: NAG
@@ -106,8 +107,7 @@ def rmsprop(t0, t1, clock, x, r, p, s):
         for j in range(x.shape[0]):
             xj, ge = observe(j, g, xs, x, r, wd, sg)
             a = alpha[j]
-            v = sq[j] * a + (1.0 - a) * ge * ge
-            sq[j] = v
+            v = ema_sq(sq, j, a, ge)
             if centered:
                 ga = gavg[j] + (1.0 - a) * (ge - gavg[j])
                 gavg[j] = ga
@@ -143,11 +143,10 @@ def adadelta(t0, t1, clock, x, r, p, s):
         for j in range(x.shape[0]):
             xj, ge = observe(j, g, xs, x, r, wd, sg)
             q = rho[j]
-            v = sq[j] * q + (1.0 - q) * ge * ge
-            sq[j] = v
+            v = ema_sq(sq, j, q, ge)
             std = np.sqrt(v + eps[j])
             delta = np.sqrt(accd[j] + eps[j]) / std * ge
-            accd[j] = accd[j] * q + (1.0 - q) * delta * delta
+            ema_sq(accd, j, q, delta)
             x[j] = clip(xj + (-(lr[j] * lrf)) * delta)
         tock(ti, ck, ox, orr, t, x, r)
 
@@ -170,17 +169,14 @@ def nadam(t0, t1, clock, x, r, p, s):
             lrt = lr[j] * lrf
             a = b1[j]
             b = b2[j]
-            q2 = p2[j] * b
-            p2[j] = q2
+            q2 = power(p2, j, b)
             mu = a * (1.0 - 0.5 * 0.96 ** (t * psi[j]))
             mu_next = a * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi[j]))
             # torch.optim.NAdam keeps mu_product as a float32 scalar tensor; so do we.
             mp = np.float64(np.float32(mup[j]) * np.float32(mu))
             mup[j] = mp
-            mj = m[j] * a + (1.0 - a) * ge
-            vj = v[j] * b + (1.0 - b) * ge * ge
-            m[j] = mj
-            v[j] = vj
+            mj = ema(m, j, a, ge)
+            vj = ema_sq(v, j, b, ge)
             denom = np.sqrt(vj / (1.0 - q2)) + eps[j]
             xj = xj + (-lrt * (1.0 - mu) / (1.0 - mp)) * ge / denom
             xj = xj + ((-lrt) * mu_next / (1.0 - mp * mu_next)) * mj / denom

@@ -35,9 +35,9 @@ Why one runner per kernel, chosen in Python per group of blocks, rather than one
 experimental first-class functions, which defeat ``prange``; a runner per kernel needs no ladder
 at all, compiles only the kernels a batch uses, and keeps each kernel's state rows its own.  Each
 runner is the template :func:`_template` re-bound (``types.FunctionType``) with ``_kernel`` in its
-globals and a fingerprint of the kernel's source file in its closure: numba's on-disk cache keys on
-the closure, so every runner is cached separately and editing a kernel's file recompiles its
-runner (numba alone only notices edits to the runner's own file).
+globals and a fingerprint of the kernel's source file and of ``_moments.py`` in its closure:
+numba's on-disk cache keys on the closure, so every runner is cached separately and editing a
+kernel's file recompiles its runner (numba alone only notices edits to the runner's own file).
 """
 
 from __future__ import annotations
@@ -125,15 +125,16 @@ class Kernel:
     ``params`` are the rows after :data:`COMMON_PARAMS`; ``state`` maps each state row's name to
     its initial value, a float or the name of a parameter row to copy (AdaGrad's accumulator
     starts at ``initial_accumulator_value``).  The kernel unpacks rows in exactly this order.
-    ``order`` sorts a configuration's parameters into blocks (configurations that take the same
-    branches should share a block); the default keeps the given order.
+    ``order`` maps the parameter rows (arrays, one entry per configuration) to sort keys, most
+    significant first (configurations that take the same branches should share a block); the
+    default, no keys, keeps the given order.
     """
 
     name: str
     advance: Callable
     params: tuple[str, ...] = ()
     state: Mapping[str, float | str] = field(default_factory=dict)
-    order: Callable[[Mapping[str, float]], tuple] = lambda p: ()
+    order: Callable[[Mapping[str, np.ndarray]], tuple] = lambda p: ()
 
     def __post_init__(self) -> None:
         if len(self.param_rows) > MAX_ROWS or len(self.state) > MAX_ROWS:
@@ -213,11 +214,13 @@ def _template():
 
 
 _TEMPLATE = _template()
+_MOMENTS = Path(__file__).with_name("_moments.py")
 
 
 def runner(kernel: Callable, name: str) -> Callable:
     """The template runner with ``kernel`` inlined, cached on disk under its own name."""
-    source = Path(inspect.getfile(kernel.py_func)).read_bytes()
+    # The kernels inline the moment helpers of _moments.py: an edit there must recompile too.
+    source = Path(inspect.getfile(kernel.py_func)).read_bytes() + _MOMENTS.read_bytes()
     fingerprint = f"{name}:{hashlib.sha256(source).hexdigest()}"
     fn = types.FunctionType(
         _TEMPLATE.__code__,

@@ -31,16 +31,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from beyondadam.optim import catalog
-from beyondadam.sim._plot import pyplot, write_outputs
-from beyondadam.sim.engine import Config, check_horizon, log_checkpoints, run_batch
+from beyondadam.sim._batch import Columns, block_key
+from beyondadam.sim._plot import Outputs, pyplot
+from beyondadam.sim.engine import Config, check_horizon, log_checkpoints, run_columns
 from beyondadam.sim.optimizers import OptimizerSpec
 from beyondadam.sim.problems import Problem, get_problem
-from beyondadam.sim.rates import Verdict, classify
+from beyondadam.sim.rates import Verdict, classify_arrays
 from beyondadam.sim.rules import RULES
 
 #: the default optimizers of :func:`atlas` (any catalog optimizer with betas is accepted).
@@ -177,7 +177,7 @@ class AtlasTrajectories:
 
 
 @dataclass
-class AtlasResult:
+class AtlasResult(Outputs):
     """Final x_T, R_T / T, regret exponent and verdict on a (beta1, beta2) grid, per optimizer.
 
     ``final_x[name]``, ``avg_regret[name]``, ``exponent[name]`` and ``verdict[name]`` (a
@@ -198,6 +198,7 @@ class AtlasResult:
     verdict: dict[str, np.ndarray] = field(default_factory=dict)
     trajectories: AtlasTrajectories | None = None
     """x_t and R_t / t of every cell at log-spaced steps (only with ``trajectory_points``)."""
+    stem = "atlas"
 
     def to_frame(self):
         """Long DataFrame: optimizer, beta1, beta2, x_T, R_T/T (then exponent, verdict)."""
@@ -244,7 +245,9 @@ class AtlasResult:
                  {"cmap": "viridis", "norm": LogNorm(rmin, rmax)}, "$R_T/T$"),
             ]  # fmt: skip
             if self.verdict:
-                code = np.vectorize(lambda v: _VERDICT_CODE[Verdict(v)])(self.verdict[name])
+                code = np.full(self.verdict[name].shape, -1)
+                for verdict, c in _VERDICT_CODE.items():
+                    code[self.verdict[name] == str(verdict)] = c
                 cmap = ListedColormap(_VERDICT_COLOURS)
                 label = "verdict (green converges, yellow undecided, red fails)"
                 panels.append((code, {"cmap": cmap, "vmin": -0.5, "vmax": 2.5}, label))
@@ -265,13 +268,6 @@ class AtlasResult:
         fig.suptitle(f"{self.problem.name}, T = {self.horizon:,}", fontsize=11)
         fig.tight_layout()
         return fig
-
-    def write(
-        self, outdir: str | Path, formats: Sequence[str] = ("png", "svg"), data_format: str = "csv"
-    ) -> list[Path]:
-        """Write ``atlas.<fmt>`` and ``atlas.<csv|parquet>``."""
-        fig = self.plot() if formats else None
-        return write_outputs(fig, self.to_frame(), outdir, "atlas", formats, data_format)
 
 
 def rate_checkpoints(horizon: int, count: int = RATE_CHECKPOINTS) -> np.ndarray:
@@ -310,44 +306,73 @@ def atlas(
     optimizers = list(dict.fromkeys(atlas_name(n) for n in optimizers))
     if not optimizers:
         raise ValueError("optimizers must name at least one optimizer")
-    index: dict[tuple, int] = {}
-    configs: list[Config] = []
+    # The run's settings are checked once, as every Config checks them.
+    Config(_atlas_spec(optimizers[0], 0.0, 0.0, lr, eps), problem, schedule, seed, x0)
+    parts: list[Columns] = []
     cells: dict[str, np.ndarray] = {}
     for name in optimizers:
-        by1, by2 = _varies(name)
-        ids = np.empty((b.size, b.size), dtype=np.int64)
-        for i, b1 in enumerate(b):
-            for j, b2 in enumerate(b):
-                key = (name, b1 if by1 else 0.0, b2 if by2 else 0.0)
-                if key not in index:
-                    index[key] = len(configs)
-                    spec = _atlas_spec(name, key[1], key[2], lr, eps)
-                    configs.append(Config(spec, problem, schedule, seed, x0))
-                ids[i, j] = index[key]
-        cells[name] = ids
+        start = sum(part.index.size for part in parts)
+        part, cells[name] = _columns(name, b, lr, eps, (problem, schedule, seed, x0), start)
+        parts.append(part)
     ck = rate_checkpoints(horizon)
     recorded = ck
     if trajectory_points:
         recorded = np.union1d(ck, log_checkpoints(horizon, trajectory_points))
-    res = run_batch(configs, horizon, checkpoints=recorded, progress=progress)
-    rate_cols = np.searchsorted(res.steps, ck)
-    fx = {k: res.final_x[v] for k, v in cells.items()}
-    fr = {k: res.final_avg_regret[v] for k, v in cells.items()}
+    steps, x, avg, seconds = run_columns(parts, horizon, recorded, progress=progress)
+    rate_cols = np.searchsorted(steps, ck)
+    n = x.shape[0]
+    fx = {k: x[v, -1] for k, v in cells.items()}
+    fr = {k: avg[v, -1] for k, v in cells.items()}
     traj = None
     if trajectory_points:
         f32 = np.float32
-        traj = AtlasTrajectories(res.steps, res.x.astype(f32), res.avg_regret.astype(f32), cells)
+        traj = AtlasTrajectories(steps, x.astype(f32), avg.astype(f32), cells)
     if ck.size >= 3:
-        rates = classify(res.steps[rate_cols], res.avg_regret[:, rate_cols])
-        p = np.array([r.exponent for r in rates])
-        v = np.array([str(r.verdict) for r in rates])
+        p, v = classify_arrays(steps[rate_cols], avg[:, rate_cols])
     else:  # a horizon too short for a rate (T < 3)
-        p = np.full(len(configs), np.nan)
-        v = np.full(len(configs), str(Verdict.UNDECIDED))
+        p = np.full(n, np.nan)
+        v = np.full(n, str(Verdict.UNDECIDED))
     meta = {"spacing": spacing, "lr": lr, "eps": eps, "schedule": schedule, "seed": seed, "x0": x0}
-    return AtlasResult(problem, horizon, b, b.copy(), fx, fr, res.seconds, len(configs), meta,
+    return AtlasResult(problem, horizon, b, b.copy(), fx, fr, seconds, n, meta,
                        {k: p[ids] for k, ids in cells.items()},
                        {k: v[ids] for k, ids in cells.items()}, traj)  # fmt: skip
+
+
+def _columns(
+    name: str, b: np.ndarray, lr: float, eps: float | None, run: tuple, start: int
+) -> tuple[Columns, np.ndarray]:
+    """The distinct configurations of ``name`` on the grid ``b`` x ``b``, as arrays.
+
+    Returns them (numbered from ``start``) and each cell's configuration number; no Python
+    object is made per cell.
+
+    A cell depends on (beta1, beta2), on beta1 only or on beta2 only (:func:`_varies`); the
+    configurations are the distinct cells in row-major order.  The class's checks are intervals,
+    so validating the grid's two extreme corners validates every cell.
+    """
+    problem, schedule, seed, x0 = run
+    by1, by2 = _varies(name)
+    n = b.size
+    lo, hi = float(b.min()), float(b.max())
+    _atlas_spec(name, lo, lo, lr, eps)
+    spec = _atlas_spec(name, hi, hi, lr, eps)
+    cell = np.arange(n)
+    if by1 and by2:
+        b1, b2, ids = np.repeat(b, n), np.tile(b, n), np.arange(n * n).reshape(n, n)
+    elif by1:
+        b1, b2, ids = b, np.zeros(n), np.repeat(cell[:, None], n, axis=1)
+    else:
+        b1, b2, ids = np.zeros(n), b, np.repeat(cell[None, :], n, axis=0)
+    options = spec.options()
+    if "betas" in options:
+        options["betas"] = (b1, b2)
+    else:
+        options["beta1"] = b1
+    rows, flags = spec.rule.columns(options, b1.size)
+    key = block_key(problem, schedule, seed, flags)
+    x = np.full(b1.size, float(x0))
+    index = np.arange(start, start + b1.size)
+    return Columns(spec.rule.kernel, key, rows, x, index), ids + start
 
 
 def cell_config(result: AtlasResult, name: str, i: int, j: int) -> Config:

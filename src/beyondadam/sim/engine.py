@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from beyondadam.sim._batch import SCHEDULES, advance, compile_kernel, pack
+from beyondadam.sim._batch import (
+    SCHEDULES,
+    Columns,
+    Packed,
+    advance,
+    compile_kernel,
+    pack,
+    pack_columns,
+)
 from beyondadam.sim.optimizers import OptimizerSpec
 from beyondadam.sim.problems import Problem, seed_key
 
@@ -221,7 +229,34 @@ def run_batch(
         raise ValueError(f"block must be >= 1, got {block!r}")
     n = len(configs)
     ck = _checkpoints(checkpoints, horizon, n)
-    pk = pack(configs, block)
+    x, avg, seconds = _simulate(pack(configs, block), n, horizon, ck, progress, segment)
+    return Result(configs, horizon, ck, x, avg, seconds)
+
+
+def run_columns(
+    parts: Sequence[Columns],
+    horizon: int,
+    checkpoints: int | Sequence[int] | np.ndarray | None = None,
+    *,
+    progress: bool = False,
+    block: int = _BLOCK,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """:func:`run_batch` for configurations already packed as arrays (validated by the caller).
+
+    Returns (checkpoint steps, x, avg_regret, seconds), the rows of x and avg_regret in the
+    order of the parts' ``index`` (which together must be 0 .. n - 1).  For sweeps too large for
+    one Python object per configuration (the atlas).
+    """
+    horizon = check_horizon(horizon)
+    n = sum(len(p.index) for p in parts)
+    ck = _checkpoints(checkpoints, horizon, n)
+    x, avg, seconds = _simulate(pack_columns(parts, block), n, horizon, ck, progress, None)
+    return ck, x, avg, seconds
+
+
+def _simulate(
+    pk: Packed, n: int, horizon: int, ck: np.ndarray, progress: bool, segment: int | None
+) -> tuple[np.ndarray, np.ndarray, float]:
     outX = np.empty((n, ck.size), dtype=np.float64)
     outR = np.empty((n, ck.size), dtype=np.float64)
     for g in pk.groups:
@@ -252,4 +287,4 @@ def run_batch(
         bar.close()
     inv = np.empty_like(pk.order)
     inv[pk.order] = np.arange(n)
-    return Result(configs, horizon, ck, outX[inv], outR[inv], seconds)
+    return outX[inv], outR[inv], seconds

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from beyondadam.optim import catalog
-from beyondadam.sim._plot import pyplot, write_markdown, write_outputs
+from beyondadam.sim._plot import Outputs, pyplot, write_markdown
 from beyondadam.sim.engine import Config, check_horizon, log_checkpoints, run_batch
 from beyondadam.sim.optimizers import OptimizerSpec
 from beyondadam.sim.problems import Problem, bernoulli, paper_online, paper_stochastic, periodic
@@ -102,7 +102,7 @@ class FamilyRow:
 
 
 @dataclass
-class FamilyResult:
+class FamilyResult(Outputs):
     """The outcome of :func:`family`.
 
     ``rows`` in (optimizer, setting, problem) order; ``curves[i]`` is row i's R_t / t at
@@ -118,6 +118,7 @@ class FamilyResult:
     seconds: float
     configs_run: int
     meta: dict[str, Any] = field(default_factory=dict)
+    stem = "family"
 
     def row(self, optimizer: str, setting: str, problem: str) -> FamilyRow:
         """The row of (optimizer, setting, problem); ``KeyError`` if it was not run."""
@@ -214,14 +215,9 @@ class FamilyResult:
     def _has(self, setting: str) -> bool:
         return any(r.setting == setting for r in self.rows)
 
-    def write(
-        self, outdir: str | Path, formats: Sequence[str] = ("png", "svg"), data_format: str = "csv"
-    ) -> list[Path]:
-        """Write ``family.<fmt>`` (figure), ``family.<csv|parquet>`` and ``family.md``."""
-        fig = self.plot() if formats else None
-        paths = write_outputs(fig, self.to_frame(), outdir, "family", formats, data_format)
-        paths.append(write_markdown(self.markdown(), Path(outdir), "family"))
-        return paths
+    def extra_outputs(self, outdir: Path) -> list[Path]:
+        """``family.md`` (written besides ``family.<fmt>`` and ``family.<csv|parquet>``)."""
+        return [write_markdown(self.markdown(), outdir, "family")]
 
 
 def _exponent_text(p: float) -> str:

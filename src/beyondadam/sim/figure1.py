@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from beyondadam.optim import catalog
-from beyondadam.sim._plot import pyplot, save, write_table
+from beyondadam.sim._plot import finish, pyplot, save, write_table
 from beyondadam.sim.engine import Config, Result, check_horizon, run_batch
 from beyondadam.sim.optimizers import OptimizerSpec
 from beyondadam.sim.problems import Problem, paper_online, paper_stochastic
@@ -102,11 +102,7 @@ class Figure1Result:
                 axes[2].plot(s.steps, xs.mean(0), color=c, label=f"{opt.name} (mean, min-max)")
             axes[2].set(title=f"{s.configs[0].problem.name}: $x_t$ over {k} seeds",
                         xlabel="iteration t", ylabel="$x_t$", ylim=(-1.1, 1.1))  # fmt: skip
-        for ax in axes:
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
-        fig.tight_layout()
-        return fig
+        return finish(fig, axes, 8)
 
     def write(
         self, outdir: str | Path, formats: Sequence[str] = ("png", "svg"), data_format: str = "csv"

@@ -101,14 +101,24 @@ def regret_exponents(t: np.ndarray, avg_regret: np.ndarray, decades: float = 1.0
 def classify(t: np.ndarray, avg_regret: np.ndarray, decades: float = 1.0) -> list[Rate]:
     """:class:`Rate` (exponent and verdict, by the rule of the module docstring) for each run."""
     avg = np.atleast_2d(np.asarray(avg_regret, dtype=np.float64))
-    exponents = regret_exponents(t, avg, decades)
-    rates = []
-    for p, final in zip(exponents, avg[:, -1], strict=True):
-        if final <= 0 or p <= CONVERGES_AT_MOST:
-            verdict = Verdict.CONVERGES
-        elif p >= FAILS_AT_LEAST:
-            verdict = Verdict.FAILS
-        else:  # between the thresholds, or NaN: too few positive points
-            verdict = Verdict.UNDECIDED
-        rates.append(Rate(float(p), float(final), verdict))
-    return rates
+    exponents, verdicts = classify_arrays(t, avg, decades)
+    return [
+        Rate(float(p), float(final), Verdict(v))
+        for p, final, v in zip(exponents, avg[:, -1], verdicts, strict=True)
+    ]
+
+
+def classify_arrays(
+    t: np.ndarray, avg_regret: np.ndarray, decades: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`classify` as arrays, for many runs: (exponents, verdict strings), one per row."""
+    avg = np.atleast_2d(np.asarray(avg_regret, dtype=np.float64))
+    p = regret_exponents(t, avg, decades)
+    final = avg[:, -1]
+    verdicts = np.where(
+        (final <= 0) | (p <= CONVERGES_AT_MOST),
+        str(Verdict.CONVERGES),
+        # between the thresholds, or NaN (too few positive points): undecided
+        np.where(p >= FAILS_AT_LEAST, str(Verdict.FAILS), str(Verdict.UNDECIDED)),
+    )
+    return p, verdicts

@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from beyondadam.optim import catalog
 from beyondadam.sim import _adam_kernel as ak
 from beyondadam.sim import _descendant_kernels as dk
@@ -37,12 +39,23 @@ class Rule:
 
     def parameters(self, options: Mapping[str, Any]) -> tuple[Params, int]:
         """``pack`` plus the rows every kernel has; checks that every row is filled exactly."""
+        return self._rows(options, float)
+
+    def columns(self, options: Mapping[str, Any], n: int) -> tuple[dict[str, np.ndarray], int]:
+        """:meth:`parameters` of ``n`` configurations at once, each row an (n,) float64 array.
+
+        ``options`` may hold (n,) arrays where configurations differ (``betas`` as a pair of
+        arrays); the flags must not depend on them (a ``pack`` that branches on an array raises).
+        """
+        return self._rows(options, lambda v: np.broadcast_to(np.asarray(v, np.float64), (n,)))
+
+    def _rows(self, options: Mapping[str, Any], number: Callable[[Any], Any]) -> tuple[dict, int]:
         own, flags = self.pack(options)
         params = {
-            "lr": float(options["lr"]),
-            "weight_decay": float(options["weight_decay"]),
-            "sign": -1.0 if options.get("maximize", False) else 1.0,
-            **{name: float(v) for name, v in own.items()},
+            "lr": number(options["lr"]),
+            "weight_decay": number(options["weight_decay"]),
+            "sign": number(-1.0 if options.get("maximize", False) else 1.0),
+            **{name: number(v) for name, v in own.items()},
         }
         if set(params) != set(self.kernel.param_rows):
             raise AssertionError(

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from beyondadam.sim._plot import pyplot, write_outputs
+from beyondadam.sim._plot import Outputs, finish, pyplot
 from beyondadam.sim.engine import Config, check_horizon, run_batch
 from beyondadam.sim.optimizers import OptimizerSpec
 from beyondadam.sim.problems import theorem1
@@ -22,7 +21,7 @@ DEFAULT_C = np.round(np.linspace(2.1, 20, 80), 4)  # C values of theorem1_sweep
 
 
 @dataclass
-class SweepResult:
+class SweepResult(Outputs):
     """Final x_T and R_T / T of Adam and AMSGrad on ``theorem1(C)`` for each C and beta2 rule.
 
     ``final_x[(optimizer, beta2_label)]`` has shape (len(C),).
@@ -34,6 +33,7 @@ class SweepResult:
     final_x: dict[tuple[str, str], np.ndarray]
     avg_regret: dict[tuple[str, str], np.ndarray]
     seconds: float
+    stem = "theorem1_sweep"
 
     def wrong_side(self) -> dict[tuple[str, str], tuple[float, float]]:
         """Smallest and largest C at which x_T > 0 (the wrong side), (NaN, NaN) if none."""
@@ -81,18 +81,7 @@ class SweepResult:
             title=f"theorem1(C): $x_T$ at T = {self.horizon:,}, beta1 = {self.beta1:g}",
         )
         axes[1].set(xlabel="C", ylabel="$R_T/T$", yscale="symlog", title="average regret")
-        for ax in axes:
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
-        fig.tight_layout()
-        return fig
-
-    def write(
-        self, outdir: str | Path, formats: Sequence[str] = ("png", "svg"), data_format: str = "csv"
-    ) -> list[Path]:
-        """Write ``theorem1_sweep.<fmt>`` and ``theorem1_sweep.<csv|parquet>``."""
-        fig = self.plot() if formats else None
-        return write_outputs(fig, self.to_frame(), outdir, "theorem1_sweep", formats, data_format)
+        return finish(fig, axes, 7)
 
 
 def theorem1_sweep(
