@@ -27,12 +27,12 @@ executor into the store), :class:`ResultStore` (SQLite, CSV/Parquet export), :fu
 :func:`load_cifar10` (verified loaders; :class:`DataError` on bad files), :func:`mean_ci95` and
 :func:`t_quantile` (the statistics shared with :mod:`beyondadam.reporting`).
 
-Layers, each importing only those before it: ``stats``, ``data``, ``splits``, ``models``,
-``losses``, ``optimizers``, ``tasks``; ``runs`` (the run types); ``interrupt`` (SIGTERM/SIGINT),
-``checkpoint``; ``stacked`` and ``batched`` (the batched engine), ``runner`` (the plain loop and
-:func:`train_many`); ``executors``, ``store``; ``protocol`` (data); ``benchmark`` (the family
-benchmark: random search per optimizer, selection on validation loss, seeds;
-:func:`run_benchmark`); ``plots``; ``outputs`` (files).
+Layers, each importing only those before it: ``stats``, ``dataset`` (the type), ``quadratic``,
+``data``, ``splits``, ``models``, ``losses``, ``optimizers``, ``tasks``; ``runs`` (the run
+types); ``interrupt`` (SIGTERM/SIGINT), ``checkpoint``; ``stacked`` and ``batched`` (the batched
+engine), ``runner`` (the plain loop and :func:`train_many`); ``executors``, ``store``;
+``protocol`` (data); ``benchmark`` (the family benchmark: random search per optimizer, selection
+on validation loss, seeds; :func:`run_benchmark`); ``plots``; ``outputs`` (files).
 """
 
 from __future__ import annotations

@@ -22,11 +22,13 @@ import os
 import tarfile
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from beyondadam.experiments.dataset import DataError, Dataset
+from beyondadam.experiments.quadratic import load_quadratic
 
 __all__ = [
     "CIFAR10_SHA256",
@@ -76,34 +78,6 @@ CIFAR10_TRAIN = [f"data_batch_{i}.bin" for i in range(1, 6)]
 _RECORD = 1 + 3 * 32 * 32
 
 FULL_TEST = "test: full official test set"
-
-
-class DataError(RuntimeError):
-    """A dataset file is missing, corrupt, truncated or not the official one."""
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """A dataset held in memory.
-
-    ``x_train``/``x_test`` are ``uint8`` tensors (MNIST ``(N, 784)``, CIFAR-10 ``(N, 3, 32, 32)``)
-    or ``float32`` (the quadratic's noise ``(N, 100)``), ``y_train``/``y_test`` are ``int64``
-    labels in ``[0, 10)`` (zeros where a dataset has none). ``test_note`` says which test set is
-    used (e.g. ``"test: first 1,000 official test images"``); ``test_complete`` is False when it is
-    only part of the official one. ``x_val``/``y_val``: the validation split, held out of
-    ``x_train`` (``None`` unless from :func:`beyondadam.experiments.splits.with_validation`).
-    """
-
-    name: str
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_test: torch.Tensor
-    y_test: torch.Tensor
-    test_note: str
-    test_complete: bool
-    source: str
-    x_val: torch.Tensor | None = None
-    y_val: torch.Tensor | None = None
 
 
 def cache_dir() -> Path:
@@ -367,38 +341,6 @@ def load_cifar10(
         test_note=note,
         test_complete=complete,
         source=source,
-    )
-
-
-# ------------------------------------------------------------------------------ deep quadratic
-
-#: DeepOBS's ``quadratic`` data set: 1,000 training and 1,000 test points in 100 dimensions,
-#: zero-mean Gaussian with standard deviation 0.6 (its ``noise_level`` default).
-QUADRATIC_SIZE, QUADRATIC_DIM, QUADRATIC_NOISE = 1000, 100, 0.6
-
-
-def load_quadratic(data_dir: str | os.PathLike[str] | None = None) -> Dataset:
-    """The deep quadratic's noise samples ``x ~ N(0, 0.6^2 I)``, float32 ``(1000, 100)`` each.
-
-    Synthetic and deterministic: numpy's PCG64 with fixed seeds (train 42, test 43, as DeepOBS
-    seeds its two sets; the draws differ), the same on every machine. ``data_dir`` is ignored.
-    """
-
-    def draw(seed: int) -> torch.Tensor:
-        rng = np.random.default_rng(seed)
-        x = rng.normal(0.0, QUADRATIC_NOISE, (QUADRATIC_SIZE, QUADRATIC_DIM))
-        return torch.from_numpy(x.astype(np.float32))
-
-    labels = torch.zeros(QUADRATIC_SIZE, dtype=torch.int64)
-    return Dataset(
-        name="quadratic",
-        x_train=draw(42),
-        y_train=labels,
-        x_test=draw(43),
-        y_test=labels.clone(),
-        test_note=f"test: {QUADRATIC_SIZE:,} synthetic noise samples (seed 43)",
-        test_complete=True,
-        source="synthetic",
     )
 
 
