@@ -170,3 +170,11 @@ def test_time_to_target_median_needs_half_the_seeds():
     assert n.result("t", "adam").steps_to_target == 20.0
     assert n.result("t", "adam").reached == pytest.approx(2 / 3)
     assert n.result("t", "yogi").steps_to_target == math.inf
+
+
+def test_loss_interval_never_below_zero():
+    # Two seeds far apart: the plain t-band would reach below zero (mean 5, half-width ~57).
+    n = analyse(_data({("t", "adam"): [1.0, 1.1], ("t", "sgd"): [1.0, 9.0]}))
+    sgd = next(r for r in n.results if r.optimizer == "sgd")
+    assert sgd.test_loss_low == 0.0
+    assert sgd.test_loss_high > 9.0

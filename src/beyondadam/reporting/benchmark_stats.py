@@ -239,7 +239,9 @@ def _result(task: str, opt: str, seeds: list[TrialRecord]) -> OptimizerResult:
     done = [r for r in seeds if r.status == "done" and math.isfinite(r.test_loss)]
     loss = np.array([r.test_loss for r in done])
     acc = np.array([r.test_acc for r in done if math.isfinite(r.test_acc)])
-    lm, ll, lh = mean_ci95(loss) if loss.size else (math.nan,) * 3
+    # Every task's loss is >= 0 (cross-entropy, the autoencoder's BCE, the quadratic's form):
+    # the band is clipped there, so two seeds far apart never give a negative bound.
+    lm, ll, lh = mean_ci95(loss, bounds=(0.0, math.inf)) if loss.size else (math.nan,) * 3
     am, al, ah = mean_ci95(acc, bounds=(0.0, 1.0)) if acc.size else (math.nan,) * 3
     steps = [math.inf if r.steps_to_target is None else r.steps_to_target for r in seeds]
     return OptimizerResult(
