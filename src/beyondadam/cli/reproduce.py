@@ -35,8 +35,9 @@ __all__ = ["COMMANDS", "report", "reproduce"]
     "CIFARNET smoke run that cannot support the CIFARNET claim); a few minutes on 2 cores. "
     "paper: the paper's full protocol; hours on a CPU. family: quick plus the family benchmark "
     "(does anything beat Adam? every optimizer, an equal tuning budget, the CPU tasks), which "
-    "claim 10 is judged from; about an hour on 2 cores. The report records the profile's sizes "
-    "and wall times, and marks every verdict that rests on a trimmed protocol.",
+    "the not-in-general claim is judged from; about 40 minutes on 2 cores. The report records "
+    "the profile's sizes and wall times, and marks every verdict that rests on a trimmed "
+    "protocol.",
 )  # fmt: skip
 @click.option(
     "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),

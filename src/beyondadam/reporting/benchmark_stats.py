@@ -136,7 +136,7 @@ class BudgetCurve(JsonRecord):
 
 @dataclass(frozen=True)
 class BenchmarkNumbers(JsonRecord):
-    """The benchmark stage's numbers (everything the report and claim 10 read)."""
+    """The benchmark stage's numbers (everything the report and the not-in-general claim read)."""
 
     KIND: ClassVar[str] = "benchmark"
     tasks: tuple[str, ...]

@@ -90,7 +90,7 @@ class Profile:
     """First seed: the seeds used are ``seed, seed + 1, ...``."""
     benchmark_tasks: tuple[str, ...] = ()
     """Tasks of the benchmark stage (does anything beat Adam?); ``"cpu"`` stands for every
-    CPU-sized task. Empty: the stage does not run (and claim 10 says *not run*)."""
+    CPU-sized task. Empty: the stage does not run (and the not-in-general claim says *not run*)."""
     benchmark_optimizers: tuple[str, ...] = ()
     """Catalog keys the benchmark compares (empty: the whole catalog; Adam must be among them)."""
     benchmark_budget: int = 10
@@ -181,7 +181,7 @@ FAMILY = replace(
         "The quick profile plus the family benchmark (does anything beat Adam?): every optimizer "
         "of the catalog on the CPU tasks, an equal budget of 10 random-search trials (log-uniform "
         "lr around each optimizer's default, selection by validation loss), then 5 seeds of each "
-        "selected configuration; claim 10 is judged from it."
+        "selected configuration; the not-in-general claim is judged from it."
     ),
     expected_wall_time=(
         "an estimate until measured (see README): about an hour on 2 CPU cores for the "
