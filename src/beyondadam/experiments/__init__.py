@@ -27,7 +27,8 @@ executor into the store), :class:`ResultStore` (SQLite, CSV/Parquet export), :fu
 :func:`load_cifar10` (verified loaders; :class:`DataError` on bad files), :func:`mean_ci95` and
 :func:`t_quantile` (the statistics shared with :mod:`beyondadam.reporting`).
 
-Layers, each importing only those before it: ``stats``, ``dataset`` (the type), ``quadratic``,
+Layers, each importing only those before it: ``stats``, ``dataset`` (the type), ``device``
+(:func:`check_device`: CPU or CUDA), ``quadratic``,
 ``data``, ``splits``, ``models``, ``losses``, ``optimizers``, ``tasks``; ``runs`` (the run
 types); ``interrupt`` (SIGTERM/SIGINT), ``checkpoint``; ``stacked`` and ``batched`` (the batched
 engine), ``runner`` (the plain loop and :func:`train_many`); ``executors``, ``store``;
@@ -45,6 +46,7 @@ from beyondadam.experiments.benchmark import (
     run_benchmark,
 )
 from beyondadam.experiments.data import DataError, Dataset, load_cifar10, load_dataset, load_mnist
+from beyondadam.experiments.device import check_device
 from beyondadam.experiments.executors import ExecutorError, make_executor
 from beyondadam.experiments.outputs import run_protocol, write_protocol_files
 from beyondadam.experiments.plots import plot_training_loss
@@ -74,6 +76,7 @@ __all__ = [
     "RunResult",
     "Task",
     "TrialRecord",
+    "check_device",
     "compute_protocol",
     "get_task",
     "load_benchmark",

@@ -22,6 +22,7 @@ import torch
 
 from beyondadam.experiments.checkpoint import CHECKPOINT_EVERY, Checkpoint, unit_key
 from beyondadam.experiments.data import Dataset, epoch_batches
+from beyondadam.experiments.device import engine_name, resolve, to_device, to_host
 from beyondadam.experiments.interrupt import Interrupted, deferred, pending
 from beyondadam.experiments.optimizers import as_kwargs, build_optimizer
 from beyondadam.experiments.runs import CHECK_EVERY, RunConfig, RunResult, data_seed
@@ -132,15 +133,16 @@ def _evaluate(
     xs: torch.Tensor,
     ys: torch.Tensor,
     chunk: int = 2500,
+    dev: torch.device | None = None,
 ) -> tuple[list[float], list[float]]:
     """Per-configuration mean loss and accuracy (NaN without one) on stored ``xs``, ``ys``."""
     C = params[0].shape[0]
     n = len(ys)
-    loss = torch.zeros(C, dtype=torch.float64)
-    correct = torch.zeros(C, dtype=torch.int64)
+    loss = torch.zeros(C, dtype=torch.float64, device=dev)
+    correct = torch.zeros(C, dtype=torch.int64, device=dev)
     for i in range(0, n, chunk):
-        x = task.preprocess(xs[i : i + chunk])
-        y = ys[i : i + chunk]
+        x = task.preprocess(to_device(xs[i : i + chunk], dev))
+        y = to_device(ys[i : i + chunk], dev)
         z = net.logits(params, x)
         loss += task.objective.stacked_total(z, x, y)
         if task.has_accuracy:
@@ -155,13 +157,17 @@ def train_batched(
     progress: Progress | None = None,
     checkpoint: str | Path | None = None,
     checkpoint_every: int = CHECKPOINT_EVERY,
+    device: str | torch.device | None = None,
 ) -> list[RunResult]:
     """Train ``cfgs`` (same task, steps, eval cadence and batch size) as one batched model.
 
     ``progress(len(cfgs), loss)`` is called after every iteration (``loss``: the minibatch loss
     when ``cfgs`` is one configuration, else ``None``). ``checkpoint``, ``checkpoint_every``: as
-    for the plain loop (:func:`beyondadam.experiments.train`), for the whole group.
+    for the plain loop (:func:`beyondadam.experiments.train`), for the whole group. ``device``:
+    where the stacked parameters, optimizer state and loss log live (``None``: the CPU); the
+    data order, the initialisation and the divergence bookkeeping (``alive``) stay on the host.
     """
+    dev = resolve(device)
     if len({group_key(c) for c in cfgs}) != 1:
         raise ValueError(
             "cfgs must be non-empty and share task, steps, eval_every, batch_size, validation"
@@ -174,6 +180,8 @@ def train_batched(
     C = len(cfgs)
     net = StackedModel(_architecture(task))
     params = _init_params(cfgs, task)
+    if dev is not None:
+        params = [p.to(dev) for p in params]
     opt = _BatchedOptim(params, cfgs, task)
     seeds = sorted({c.seed for c in cfgs})
     gidx = torch.tensor([seeds.index(c.seed) for c in cfgs])
@@ -182,7 +190,7 @@ def train_batched(
     N = len(data.y_train)
     nb = N // B
     epochs: list[torch.Tensor] = []
-    losses = torch.empty(steps, C)
+    losses = torch.empty(steps, C, device=dev)  # on the device: read only at the checks
     alive = torch.ones(C, dtype=torch.bool)
     diverged: list[int | None] = [None] * C
     tests: list[tuple[int, list[float], list[float]]] = []
@@ -216,7 +224,7 @@ def train_batched(
             checked=checked, elapsed=before + time.perf_counter() - t0, tests=tests, vals=vals,
             losses=losses[:step].clone(), alive=alive.clone(), diverged=list(diverged),
         )  # fmt: skip
-        Checkpoint(unit_key(cfgs), step, state).save(path)
+        Checkpoint(unit_key(cfgs), step, state if dev is None else to_host(state)).save(path)
 
     with deferred():
         for step in range(start + 1, steps + 1):
@@ -228,13 +236,13 @@ def train_batched(
                 idx = epochs[0][j]
             else:
                 idx = torch.stack([e[j] for e in epochs])[gidx]  # (C, B)
-            x = task.preprocess(data.x_train[idx])
-            y = data.y_train[idx]
+            x = task.preprocess(to_device(data.x_train[idx], dev))
+            y = to_device(data.y_train[idx], dev)
             per, grads = net.loss_and_grads(params, x, y, task.objective)
             opt.step(grads, alive)
             losses[step - 1] = per
             if step % CHECK_EVERY == 0 or step % eval_every == 0 or step == steps:
-                bad = ~torch.isfinite(losses[checked:step])
+                bad = (~torch.isfinite(losses[checked:step])).cpu()  # the host's copy
                 for c in (bad.any(0) & alive).nonzero().flatten().tolist():
                     diverged[c] = checked + int(bad[:, c].nonzero()[0]) + 1
                     alive[c] = False
@@ -243,12 +251,13 @@ def train_batched(
                 if not bool(alive.any()):
                     break
                 if step % eval_every == 0 or step == steps:
-                    tl, ta = _evaluate(net, params, task, data.x_test, data.y_test)
+                    tl, ta = _evaluate(net, params, task, data.x_test, data.y_test, dev=dev)
                     tests.append((step, tl, ta))
                     if validation:
                         assert data.x_val is not None
                         assert data.y_val is not None
-                        vals.append(_evaluate(net, params, task, data.x_val, data.y_val)[0])
+                        val = _evaluate(net, params, task, data.x_val, data.y_val, dev=dev)
+                        vals.append(val[0])
             if progress is not None:
                 progress(C, per[0] if C == 1 else None)
             signum = pending()
@@ -257,6 +266,7 @@ def train_batched(
             if signum:
                 raise Interrupted(signum)
     wall = before + time.perf_counter() - t0
+    losses = losses.cpu()
     out = []
     for c, cfg in enumerate(cfgs):
         d = diverged[c]
@@ -273,7 +283,7 @@ def train_batched(
                 test_acc=np.asarray([k[2] for k in keep], dtype=np.float64),
                 wall_time=wall / C,
                 test_note=data.test_note,
-                engine=f"batched[{C}]",
+                engine=engine_name(f"batched[{C}]", dev),
                 diverged_step=d,
                 val_loss=np.asarray(val, dtype=np.float64),
             )

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from beyondadam.experiments.data import load_dataset
+from beyondadam.experiments.device import check_device
 from beyondadam.experiments.executors import Executor, make_executor
 from beyondadam.experiments.protocol import run_configs
 from beyondadam.experiments.runs import RunConfig, RunResult
@@ -357,6 +358,7 @@ def run_benchmark(
     data_dir: str | None = None,
     executor: Executor | None = None,
     quiet: bool = False,
+    device: str | None = None,
 ) -> BenchmarkData:
     """Run ``spec`` (see the module docstring) into ``out_dir``'s store; resumable.
 
@@ -364,9 +366,12 @@ def run_benchmark(
     every search trial of every task and optimizer, phase 2 the seeds of each selection, each
     with a progress bar and ETA (none when ``quiet``); runs already stored are not trained
     again, so a rerun after a crash or kill continues where it stopped. ``executor``: default
-    a local process pool (closed at the end; one passed in is left open).
+    a local process pool (closed at the end; one passed in is left open). ``device``: where the
+    runs train ("cpu", "cuda", "cuda:N"; ``None``: the CPU), not part of their keys.
     """
     validate_spec(spec)
+    if device is not None:
+        check_device(device)
     search = search_configs(spec)
     check_store(out_dir)
     for dataset in dict.fromkeys(get_task(t).dataset for t in spec.tasks):
@@ -375,16 +380,18 @@ def run_benchmark(
     try:
         flat = [c for cfgs in search.values() for c in cfgs]
         found = run_configs(
-            flat, out_dir, data_dir=data_dir, executor=ex, quiet=quiet, desc="benchmark search"
-        )
+            flat, out_dir, data_dir=data_dir, executor=ex, quiet=quiet, desc="benchmark search",
+            device=device,
+        )  # fmt: skip
         seeds = [
             c
             for cfgs in search.values()
             for c in seed_configs(spec, cfgs[select_trial([found[c.key] for c in cfgs])])
         ]
         run_configs(
-            seeds, out_dir, data_dir=data_dir, executor=ex, quiet=quiet, desc="benchmark seeds"
-        )
+            seeds, out_dir, data_dir=data_dir, executor=ex, quiet=quiet, desc="benchmark seeds",
+            device=device,
+        )  # fmt: skip
     finally:
         if executor is None:
             ex.close()

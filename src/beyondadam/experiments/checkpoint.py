@@ -5,10 +5,10 @@ the optimizers' and lr schedulers' states, torch's global RNG (dropout draws fro
 data-order generators' states at the start of the current epoch (the epoch's permutation is drawn
 again on resume), the loss curves and test points so far. What exactly is each engine's business
 (:func:`beyondadam.experiments.train`, :func:`beyondadam.experiments.batched.train_batched`); this
-module stores it: atomically (a temporary file, then a rename) at
-``OUT/checkpoints/<unit key>.pt``, read back with ``torch.load(weights_only=True)``. One that
-cannot be read, or belongs to other configurations, is ignored (the run starts over) with a
-warning, never an error.
+module stores it (host tensors: a GPU run moves them first): atomically (a temporary file, then a
+rename) at ``OUT/checkpoints/<unit key>.pt``, read back onto the CPU with
+``torch.load(weights_only=True)``. One that cannot be read, or belongs to other configurations,
+is ignored (the run starts over) with a warning, never an error.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class Checkpoint:
         if not path.is_file():
             return None
         try:
-            state = torch.load(path, weights_only=True)
+            state = torch.load(path, map_location="cpu", weights_only=True)
             if state.pop("format") != _FORMAT or state.pop("key") != unit_key(cfgs):
                 raise ValueError("written for other configurations or another format")
             step = state.pop("step")

@@ -51,11 +51,17 @@ def run_unit(
     threads: int,
     progress: Progress | None = None,
     checkpoint_dir: str | None = None,
+    device: str | None = None,
 ) -> list[RunResult]:
-    """Train one unit in the current process with ``threads`` torch threads (the worker task)."""
+    """Train one unit in the current process with ``threads`` torch threads (the worker task).
+
+    ``device``: the driver's (``None``: the CPU), checked again here, where the unit runs.
+    """
     if threads > 0 and torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
-    return train_many(cfgs, data_dir, progress=progress, checkpoint_dir=checkpoint_dir)
+    return train_many(
+        cfgs, data_dir, progress=progress, checkpoint_dir=checkpoint_dir, device=device
+    )
 
 
 def unit_iterations(unit: list[RunConfig]) -> int:
@@ -96,7 +102,7 @@ def _pool_worker_init(progress_queue: Any) -> None:
 
 def _pool_run_unit(
     unit_id: int, cfgs: list[RunConfig], data_dir: str | None, threads: int,
-    checkpoint_dir: str | None,
+    checkpoint_dir: str | None, device: str | None = None,
 ) -> list[RunResult]:  # fmt: skip
     """:func:`run_unit` in a pool worker, reporting progress to the driver's queue."""
     state = {"n": 0, "last": time.monotonic()}
@@ -108,16 +114,16 @@ def _pool_run_unit(
             _QUEUE.put((unit_id, state["n"]))
             state["n"], state["last"] = 0, now
 
-    return run_unit(cfgs, data_dir, threads, report, checkpoint_dir)
+    return run_unit(cfgs, data_dir, threads, report, checkpoint_dir, device)
 
 
 def _in_process(
     units: list[list[RunConfig]], data_dir: str | None, threads: int,
-    progress: Progress | None, checkpoint_dir: str | None,
+    progress: Progress | None, checkpoint_dir: str | None, device: str | None = None,
 ) -> Iterator[list[RunResult]]:  # fmt: skip
     """Train the units one after another in this process (progress straight to the caller)."""
     for unit in units:
-        yield run_unit(unit, data_dir, threads, progress, checkpoint_dir)
+        yield run_unit(unit, data_dir, threads, progress, checkpoint_dir, device)
 
 
 def split_units(cfgs: list[RunConfig], workers: int, max_batch: int = 10) -> list[list[RunConfig]]:
@@ -152,14 +158,16 @@ class Executor:
     def map_units(
         self, units: list[list[RunConfig]], data_dir: str | None, *,
         progress: Progress | None = None, checkpoint_dir: str | None = None,
+        device: str | None = None,
     ) -> Iterator[list[RunResult]]:  # fmt: skip
         """Yield each unit's results (in completion order).
 
         ``progress(n, loss)`` is told of finished run-iterations (``loss`` only for a single run
         trained in this process); ``checkpoint_dir``: the output folder where plain-loop runs
-        checkpoint (where the workers can write it).
+        checkpoint (where the workers can write it); ``device``: where every unit trains
+        (``None``: the CPU).
         """
-        yield from _in_process(units, data_dir, 0, progress, checkpoint_dir)
+        yield from _in_process(units, data_dir, 0, progress, checkpoint_dir, device)
 
     def close(self) -> None:
         """Release resources."""
@@ -187,10 +195,11 @@ class LocalExecutor(Executor):
     def map_units(
         self, units: list[list[RunConfig]], data_dir: str | None, *,
         progress: Progress | None = None, checkpoint_dir: str | None = None,
+        device: str | None = None,
     ) -> Iterator[list[RunResult]]:  # fmt: skip
         """Yield each unit's results as workers finish them (see :meth:`Executor.map_units`)."""
         if self.workers == 1 or len(units) <= 1:
-            yield from _in_process(units, data_dir, self.threads, progress, checkpoint_dir)
+            yield from _in_process(units, data_dir, self.threads, progress, checkpoint_dir, device)
             return
         if self._pool is None:
             ctx = get_context("spawn")
@@ -201,7 +210,9 @@ class LocalExecutor(Executor):
             )  # fmt: skip
         tally = _Tally(None if progress is None else (lambda n: progress(n, None)))
         ids: dict[Future, int] = {
-            self._pool.submit(_pool_run_unit, i, u, data_dir, self.threads, checkpoint_dir): i
+            self._pool.submit(
+                _pool_run_unit, i, u, data_dir, self.threads, checkpoint_dir, device
+            ): i
             for i, u in enumerate(units)
         }
         pending, finished = set(ids), False
@@ -300,6 +311,7 @@ class DaskExecutor(Executor):
     def map_units(
         self, units: list[list[RunConfig]], data_dir: str | None, *,
         progress: Progress | None = None, checkpoint_dir: str | None = None,
+        device: str | None = None,
     ) -> Iterator[list[RunResult]]:  # fmt: skip
         """Submit every unit and yield results as they complete (progress per finished unit).
 
@@ -307,7 +319,9 @@ class DaskExecutor(Executor):
         """
         tally = _Tally(None if progress is None else (lambda n: progress(n, None)))
         ids = {
-            self.client.submit(run_unit, u, data_dir, self.threads, pure=False): i
+            self.client.submit(
+                run_unit, u, data_dir, self.threads, None, None, device, pure=False
+            ): i
             for i, u in enumerate(units)
         }
         pending, alone_since, finished = set(ids), None, False

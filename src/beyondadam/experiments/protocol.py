@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from beyondadam.experiments.checkpoint import CHECKPOINT_DIR, checkpoint_path
 from beyondadam.experiments.data import load_dataset
+from beyondadam.experiments.device import check_device
 from beyondadam.experiments.executors import Executor, check_executor, make_executor, split_units
 from beyondadam.experiments.interrupt import handle_signals
 from beyondadam.experiments.optimizers import hparam_grid
@@ -57,8 +58,12 @@ def run_configs(
     quiet: bool = False,
     desc: str = "runs",
     last_frac: float = 0.1,
+    device: str | None = None,
 ) -> dict[str, RunResult]:
     """Run ``cfgs`` (skipping those already in the store of ``out_dir``); return all by key.
+
+    ``device``: where every run trains ("cpu", "cuda", "cuda:N"; ``None``: the CPU), checked
+    before any work; it is not part of a run's key.
 
     A progress bar counts iterations (with the loss and an ETA for a single run). SIGTERM and
     SIGINT stop the workers and raise :class:`~beyondadam.experiments.interrupt.Interrupted`;
@@ -67,6 +72,8 @@ def run_configs(
     """
     for c in cfgs:
         validate_config(c)
+    if device is not None:
+        device = str(check_device(device))
     own = executor is None
     ex = executor if executor is not None else make_executor("local")
     try:
@@ -83,8 +90,9 @@ def run_configs(
             units = [unit for unit in units if unit]
             with _Bar(unique, done, desc, quiet) as bar:
                 results_iter = ex.map_units(
-                    units, data_dir, progress=bar.advance, checkpoint_dir=str(out_dir)
-                )
+                    units, data_dir, progress=bar.advance, checkpoint_dir=str(out_dir),
+                    device=device,
+                )  # fmt: skip
                 try:
                     for results in results_iter:
                         store.put_many(results, last_frac)  # the whole unit or nothing
@@ -249,6 +257,7 @@ def compute_protocol(
     max_batch: int = 10,
     threads: int | None = None,
     quiet: bool = False,
+    device: str | None = None,
 ) -> ProtocolResult:
     """Run the paper's protocol for ``task`` (see the module docstring); resumable.
 
@@ -277,6 +286,8 @@ def compute_protocol(
             )
     for c in grid_cfgs:
         validate_config(c)
+    if device is not None:
+        check_device(device)
     if isinstance(executor, str):  # argument mistakes before any file is read
         check_executor(
             executor, scheduler=scheduler, workers=workers, max_batch=max_batch, threads=threads
@@ -292,7 +303,7 @@ def compute_protocol(
     try:
         grid_res = run_configs(
             grid_cfgs, out_dir, data_dir=data_dir, executor=ex, quiet=quiet,
-            desc=f"{task} grid", last_frac=select_last_frac,
+            desc=f"{task} grid", last_frac=select_last_frac, device=device,
         )  # fmt: skip
         grid = pd.DataFrame([_grid_row(grid_res[c.key], select_last_frac) for c in grid_cfgs])
         selected: dict[str, RunConfig] = {}
@@ -313,7 +324,7 @@ def compute_protocol(
         all_seed = [c for cs in seed_cfgs.values() for c in cs]
         seed_res = run_configs(
             all_seed, out_dir, data_dir=data_dir, executor=ex, quiet=quiet,
-            desc=f"{task} seeds", last_frac=select_last_frac,
+            desc=f"{task} seeds", last_frac=select_last_frac, device=device,
         )  # fmt: skip
     finally:
         if isinstance(executor, str):

@@ -17,6 +17,7 @@ import torch
 from beyondadam.experiments.batched import Progress, group_key, supports, train_batched
 from beyondadam.experiments.checkpoint import CHECKPOINT_EVERY, Checkpoint, checkpoint_path
 from beyondadam.experiments.data import Dataset, epoch_batches, load_dataset
+from beyondadam.experiments.device import engine_name, resolve, to_device, to_host
 from beyondadam.experiments.interrupt import Interrupted, deferred, pending
 from beyondadam.experiments.optimizers import build_optimizer
 from beyondadam.experiments.runs import (
@@ -48,6 +49,7 @@ def train(
     progress: Progress | None = None,
     checkpoint: str | Path | None = None,
     checkpoint_every: int = CHECKPOINT_EVERY,
+    device: str | torch.device | None = None,
 ) -> RunResult:
     """Train one configuration with the real ``beyondadam.optim`` class (the reference loop).
 
@@ -59,20 +61,27 @@ def train(
     bit-identical to an uninterrupted one's. The caller removes the file once the result is kept.
     With ``cfg.validation`` the run trains without the task's validation split and evaluates
     the validation loss with the test metrics.
+
+    ``device`` (``None``: the CPU; see :mod:`beyondadam.experiments.device`): where the model,
+    the optimizer state and the loss log live; each minibatch is moved there. The data order and
+    the model's initialisation are the CPU's on every device.
     """
+    dev = resolve(device)
     task = get_task(cfg.task)
     data = data if data is not None else load_dataset(task.dataset, data_dir)
     data = run_data(data, task.val_size, cfg.validation)
     t0 = time.perf_counter()
     torch.manual_seed(cfg.seed)
     model = task.make_model()
+    if dev is not None:
+        model.to(dev)
     model.train()
     opt = build_optimizer(cfg.optimizer, model.parameters(), cfg.hp)
     sched = task.scheduler(opt)
     gen = torch.Generator().manual_seed(data_seed(cfg.seed))
     x_train, y_train = data.x_train, data.y_train
     n_batches = len(y_train) // cfg.batch_size
-    losses = torch.empty(cfg.steps)
+    losses = torch.empty(cfg.steps, device=dev)  # on the device: read only at the checks
     test_steps: list[int] = []
     test_loss: list[float] = []
     test_acc: list[float] = []
@@ -87,6 +96,8 @@ def train(
         if sched is not None:
             sched.load_state_dict(s["scheduler"])
         torch.set_rng_state(s["torch_rng"])
+        if dev is not None:
+            torch.cuda.set_rng_state(s["cuda_rng"], dev)
         gen.set_state(s["epoch_rng"])
         step, checked, before = ck.step, s["checked"], s["elapsed"]
         losses[:step] = s["losses"]
@@ -109,6 +120,8 @@ def train(
             test_steps=test_steps, test_loss=test_loss, test_acc=test_acc, val_loss=val_loss,
             elapsed=before + time.perf_counter() - t0,
         )  # fmt: skip
+        if dev is not None:  # a checkpoint holds host tensors (and CUDA's RNG: dropout draws there)
+            state = to_host(state) | {"cuda_rng": torch.cuda.get_rng_state(dev)}
         Checkpoint(cfg.key, step, state).save(path)
 
     with deferred():
@@ -119,8 +132,8 @@ def train(
                 batches = epoch_batches(len(y_train), cfg.batch_size, gen)
             assert batches is not None
             idx = batches[j]
-            xb = task.preprocess(x_train[idx])
-            yb = y_train[idx]
+            xb = task.preprocess(to_device(x_train[idx], dev))
+            yb = to_device(y_train[idx], dev)
             opt.zero_grad(set_to_none=True)
             loss = task.loss(model(xb), xb, yb)
             loss.backward()
@@ -136,14 +149,15 @@ def train(
                     break
                 checked = step
                 if step % cfg.eval_every == 0 or step == cfg.steps:
-                    tl, ta = task.evaluate(model, data.x_test, data.y_test)
+                    tl, ta = task.evaluate(model, data.x_test, data.y_test, device=dev)
                     test_steps.append(step)
                     test_loss.append(tl)
                     test_acc.append(ta)
                     if cfg.validation:
                         assert data.x_val is not None
                         assert data.y_val is not None
-                        val_loss.append(task.evaluate(model, data.x_val, data.y_val)[0])
+                        val = task.evaluate(model, data.x_val, data.y_val, device=dev)
+                        val_loss.append(val[0])
             if progress is not None:
                 progress(1, losses[step - 1])
             signum = pending()
@@ -155,13 +169,13 @@ def train(
     return RunResult(
         config=cfg,
         status="done" if diverged is None else "diverged",
-        train_loss=losses[:n_logged].numpy().copy(),
+        train_loss=losses[:n_logged].cpu().numpy().copy(),
         test_steps=np.asarray(test_steps, dtype=np.int64),
         test_loss=np.asarray(test_loss, dtype=np.float64),
         test_acc=np.asarray(test_acc, dtype=np.float64),
         wall_time=before + time.perf_counter() - t0,
         test_note=data.test_note,
-        engine="plain",
+        engine=engine_name("plain", dev),
         diverged_step=diverged,
         val_loss=np.asarray(val_loss, dtype=np.float64),
     )
@@ -174,13 +188,15 @@ def train_many(
     batched: bool = True,
     progress: Progress | None = None,
     checkpoint_dir: str | Path | None = None,
+    device: str | torch.device | None = None,
 ) -> list[RunResult]:
     """Train several configurations; those the batched engine supports run as one batched model.
 
     ``progress(n, loss)``: called as iterations finish (``n`` run-iterations, ``loss`` the
     minibatch loss of a single run, else ``None``). With ``checkpoint_dir`` (an output folder)
     each run or batched group checkpoints there and resumes (:func:`train`,
-    :func:`~beyondadam.experiments.batched.train_batched`).
+    :func:`~beyondadam.experiments.batched.train_batched`). ``device``: where they train (``None``:
+    the CPU).
     """
     results: dict[str, RunResult] = {}
     groups: dict[tuple[str, int, int, int, bool], list[RunConfig]] = {}
@@ -190,11 +206,11 @@ def train_many(
         else:
             data = load_dataset(get_task(cfg.task).dataset, data_dir)
             ck = None if checkpoint_dir is None else checkpoint_path(checkpoint_dir, cfg)
-            results[cfg.key] = train(cfg, data, progress=progress, checkpoint=ck)
+            results[cfg.key] = train(cfg, data, progress=progress, checkpoint=ck, device=device)
     for group in groups.values():
         task = get_task(group[0].task)
         data = run_data(load_dataset(task.dataset, data_dir), task.val_size, group[0].validation)
         ck = None if checkpoint_dir is None else checkpoint_path(checkpoint_dir, group)
-        for res in train_batched(group, data, progress=progress, checkpoint=ck):
+        for res in train_batched(group, data, progress=progress, checkpoint=ck, device=device):
             results[res.config.key] = res
     return [results[c.key] for c in cfgs]

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from beyondadam.experiments.device import to_device
 from beyondadam.experiments.losses import CROSS_ENTROPY, MODEL_OUTPUT, RECONSTRUCTION, Objective
 from beyondadam.experiments.models import (
     MLP,
@@ -56,7 +57,9 @@ def _mnist_pre(x: torch.Tensor) -> torch.Tensor:
 
 
 def _cifar_pre(x: torch.Tensor) -> torch.Tensor:
-    return (x.to(torch.float32).mul_(1.0 / 255.0) - _CIFAR_MEAN) / _CIFAR_STD
+    # .to() is a no-op on the CPU; on a GPU the constants follow the batch
+    mean, std = _CIFAR_MEAN.to(x.device), _CIFAR_STD.to(x.device)
+    return (x.to(torch.float32).mul_(1.0 / 255.0) - mean) / std
 
 
 def _identity(x: torch.Tensor) -> torch.Tensor:
@@ -158,14 +161,23 @@ class Task:
 
     @torch.no_grad()
     def evaluate(
-        self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int = 2500
+        self,
+        model: nn.Module,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        chunk: int = 2500,
+        device: torch.device | None = None,
     ) -> tuple[float, float]:
-        """Mean loss and accuracy (NaN without one) of ``model`` on stored examples ``x``, ``y``."""
+        """Mean loss and accuracy (NaN without one) of ``model`` on stored examples ``x``, ``y``.
+
+        ``device``: where ``model`` is (each chunk is moved there; ``None``: the CPU).
+        """
         was = model.training
         model.eval()
         total, correct, n = 0.0, 0, len(y)
         for i in range(0, n, chunk):
-            xb, yb = self.preprocess(x[i : i + chunk]), y[i : i + chunk]
+            xb = self.preprocess(to_device(x[i : i + chunk], device))
+            yb = to_device(y[i : i + chunk], device)
             out = model(xb)
             total += self.objective.total(out, xb, yb)
             if self.has_accuracy:
