@@ -234,6 +234,24 @@ threads_option = click.option(
     "--threads", type=click.IntRange(min=1), default=None,
     help="Torch threads per worker (default: cores // workers).",
 )  # fmt: skip
+device_option = click.option(
+    "--device", default="cpu", show_default=True,
+    help="Where training runs: cpu, cuda or cuda:N (a GPU here). Not part of a run's key; "
+    "results on a GPU differ from the CPU's in the last bits.",
+)  # fmt: skip
+
+
+def check_device_option(device: str) -> str | None:
+    """The checked ``--device``: ``None`` for the CPU, else its name; a one-line error otherwise."""
+    from beyondadam.experiments.device import check_device  # torch only once a command runs
+
+    try:
+        dev = check_device(device)
+    except ValueError as exc:
+        fail("--device", str(exc))
+    return None if dev.type == "cpu" else str(dev)
+
+
 executor_options = compose(
     click.option(
         "--executor", type=click.Choice(EXECUTOR_NAMES, case_sensitive=False), default="local",

@@ -18,9 +18,11 @@ import click
 
 from beyondadam.cli._options import (
     OPTIMIZER_HELP,
+    check_device_option,
     check_out_dir,
     check_scheduler,
     data_dir_option,
+    device_option,
     executor_options,
     fail,
     library_errors,
@@ -134,11 +136,12 @@ def _option_of(message: str) -> str:
 @executor_options
 @out_option("benchmark", "Output folder (rerunning the same command resumes).", force=True)
 @data_dir_option
+@device_option
 @quiet_option
 def benchmark(
     tasks: tuple[str, ...], optimizers: tuple[str, ...], budget: int, seeds: int,
     steps: str | None, tune: str, executor: str, scheduler: str | None, workers: int | None,
-    out_dir: Path, force: bool, data_dir: Path | None, quiet: bool,
+    out_dir: Path, force: bool, data_dir: Path | None, device: str, quiet: bool,
 ) -> None:  # fmt: skip
     """Does anything beat Adam? Tune every optimizer equally, rerun the best, compare.
 
@@ -151,6 +154,7 @@ def benchmark(
     check_scheduler(scheduler)
     if executor == "dask" and not scheduler:
         fail("--scheduler", "--executor dask needs --scheduler tcp://HOST:PORT")
+    dev = check_device_option(device)
     from beyondadam.reporting.benchmark_stage import resolve_tasks
 
     try:
@@ -176,14 +180,15 @@ def benchmark(
             fail(_option_of(str(exc)), str(exc))
     spec_json = json.loads(json.dumps(asdict(spec)))
     _check_out(out, spec_json, force)
-    _run(bench, spec, spec_json, names, out, data_dir, executor, scheduler, workers, quiet)
+    _run(bench, spec, spec_json, names, out, data_dir, executor, scheduler, workers, quiet, dev)
 
 
 def _run(
     bench: Any, spec: Any, spec_json: dict[str, Any], names: dict[str, str], out: Path,
     data_dir: Path | None, executor: str, scheduler: str | None, workers: int | None, quiet: bool,
+    device: str | None,
 ) -> None:  # fmt: skip
-    """Check the data, run (resumable), analyse, write the outputs and print the summary."""
+    """Check the data, run (resumable) on ``device``, analyse, write the outputs, print."""
     from beyondadam.experiments import make_executor
     from beyondadam.reporting.benchmark_stage import data_missing, not_run_tasks, write_outputs
     from beyondadam.reporting.benchmark_stats import analyse
@@ -202,7 +207,7 @@ def _run(
         with resumable(kept), library_errors():
             data = bench.run_benchmark(
                 spec, out, data_dir=str(data_dir) if data_dir is not None else None,
-                executor=runner, quiet=quiet,
+                executor=runner, quiet=quiet, device=device,
             )  # fmt: skip
     finally:
         runner.close()

@@ -14,8 +14,10 @@ import click
 
 from beyondadam.cli._options import (
     check_out_dir,
+    check_device_option,
     check_scheduler,
     data_dir_option,
+    device_option,
     executor_options,
     fail,
     library_errors,
@@ -52,10 +54,12 @@ __all__ = ["COMMANDS", "report", "reproduce"]
     "an unknown name lists them all.",
 )  # fmt: skip
 @click.option("--fresh", is_flag=True, help="Redo every stage even if stored as done.")
+@device_option
 @quiet_option
 def reproduce(
     profile_name: str, out_dir: Path, data_dir: Path | None, executor: str,
-    scheduler: str | None, workers: int | None, only: tuple[str, ...], fresh: bool, quiet: bool,
+    scheduler: str | None, workers: int | None, only: tuple[str, ...], fresh: bool, device: str,
+    quiet: bool,
 ) -> None:  # fmt: skip
     """Rerun the paper (Figure 1, Theorem 1, an atlas, MNIST, CIFARNET) and write the report.
 
@@ -64,6 +68,7 @@ def reproduce(
     """
     out = check_out_dir(out_dir)
     check_scheduler(scheduler)
+    dev = check_device_option(device)
     from beyondadam.reporting import STAGES, ReproduceError, get_profile
     from beyondadam.reporting import reproduce as run_reproduce
 
@@ -78,7 +83,7 @@ def reproduce(
         try:
             result = run_reproduce(
                 profile, out, data_dir=data_dir, executor=executor, scheduler=scheduler,
-                workers=workers, quiet=quiet, only=stages or None, fresh=fresh,
+                workers=workers, quiet=quiet, only=stages or None, fresh=fresh, device=dev,
             )  # fmt: skip
         except ReproduceError as exc:
             raise click.ClickException(str(exc)) from None

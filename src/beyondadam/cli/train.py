@@ -15,10 +15,12 @@ import click
 
 from beyondadam.cli._options import (
     OPTIMIZER_HELP,
+    check_device_option,
     check_memory,
     check_out_dir,
     check_scheduler,
     data_dir_option,
+    device_option,
     executor_options,
     fail,
     library_errors,
@@ -112,11 +114,12 @@ def _hparams(
 @out_option
 @data_dir_option
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Torch threads.")
+@device_option
 @quiet_option
 def train_cmd(
     task: str, optimizer: str, lr: float, beta1: float | None, beta2: float | None, extra: str,
     seed: int, steps: int | None, eval_every: int | None, out_dir: Path, data_dir: Path | None,
-    threads: int | None, quiet: bool,
+    threads: int | None, device: str, quiet: bool,
 ) -> None:  # fmt: skip
     """Train one configuration and store it in OUT/results.sqlite (skipped if already there).
 
@@ -126,6 +129,7 @@ def train_cmd(
     out = check_out_dir(out_dir)
     entry = optimizer_entry(optimizer, "--optimizer")
     hp = _hparams(entry, lr, beta1, beta2, extra)
+    dev = check_device_option(device)
     if steps is not None:
         check_memory(steps * BYTES_PER_STEP, f"recording {steps:,} steps", "--steps")
     from beyondadam.experiments import RunConfig, load_dataset, make_executor, run_configs
@@ -140,7 +144,9 @@ def train_cmd(
         validate_config(cfg)
         load_dataset(get_task(task).dataset, data)
         ex = make_executor("local", workers=1, threads=threads)
-        res = run_configs([cfg], out, data_dir=data, executor=ex, quiet=quiet, desc=task)[cfg.key]
+        res = run_configs(
+            [cfg], out, data_dir=data, executor=ex, quiet=quiet, desc=task, device=dev
+        )[cfg.key]
     msg = (
         f"{cfg.label()}: {res.status}"
         + (f" at step {res.diverged_step}" if res.diverged_step else "")
@@ -185,12 +191,14 @@ def train_cmd(
 @click.option(
     "--plot/--no-plot", default=True, show_default=True, help="Write the task's loss plots."
 )
+@device_option
 @quiet_option
 def sweep_cmd(
     tasks: tuple[str, ...], optimizers: tuple[str, ...], lrs: str | None, beta2s: str | None,
     seeds: int, steps: int | None, eval_every: int | None, select_last_frac: float,
     out_dir: Path, data_dir: Path | None, executor: str, scheduler: str | None,
-    workers: int | None, threads: int | None, max_batch: int, plot: bool, quiet: bool,
+    workers: int | None, threads: int | None, max_batch: int, plot: bool, device: str,
+    quiet: bool,
 ) -> None:  # fmt: skip
     """Run the paper's protocol: lr x beta2 grid per optimizer, select, rerun with N seeds.
 
@@ -198,6 +206,7 @@ def sweep_cmd(
     """
     out = check_out_dir(out_dir)
     check_scheduler(scheduler)
+    dev = check_device_option(device)
     names = list(dict.fromkeys(optimizer_entry(o, "--optimizer").key for o in optimizers))
     lr_grid = None if lrs is None else parse_floats(lrs, "--lrs")
     b2_grid = None if beta2s is None else parse_floats(beta2s, "--beta2s")
@@ -218,7 +227,7 @@ def sweep_cmd(
                 res = run_protocol(
                     task, names, lrs=lr_grid, beta2s=b2_grid, seeds=seeds, steps=steps,
                     eval_every=eval_every, select_last_frac=select_last_frac, out_dir=out,
-                    data_dir=data, executor=ex, quiet=quiet, plot=plot,
+                    data_dir=data, executor=ex, quiet=quiet, plot=plot, device=dev,
                 )  # fmt: skip
                 click.echo(_describe(res))
     finally:

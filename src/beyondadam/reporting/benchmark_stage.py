@@ -170,6 +170,7 @@ def run_benchmark_stage(ctx: StageContext) -> StageRecord:
             data_dir=str(ctx.data_dir) if ctx.data_dir is not None else None,
             executor=executor,
             quiet=ctx.quiet,
+            device=ctx.device,
         )
     finally:
         executor.close()

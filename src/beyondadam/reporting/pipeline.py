@@ -90,6 +90,7 @@ def command_line(
     workers: int | None = None,
     only: Sequence[str] | None = None,
     fresh: bool = False,
+    device: str | None = None,
 ) -> str:
     """The ``beyondadam reproduce`` command line with every option that shapes the run.
 
@@ -104,6 +105,8 @@ def command_line(
         parts += ["--scheduler", scheduler]
     if workers is not None:
         parts += ["--workers", str(workers)]
+    if device is not None:
+        parts += ["--device", device]
     for sid in only or ():
         parts += ["--only", sid]
     if fresh:
@@ -127,6 +130,7 @@ def reproduce(
     fresh: bool = False,
     stages: Sequence[Stage] = STAGES,
     log: Callable[[str], None] | None = None,
+    device: str | None = None,
 ) -> ReproduceResult:
     """Run the reproduction's stages in order and write the report.
 
@@ -145,6 +149,8 @@ def reproduce(
         fresh: Ignore stored stage states and redo every selected stage.
         stages: The stage list (tests pass their own).
         log: Where progress messages go (default: stderr).
+        device: Where the training stages train (``"cuda"``, ``"cuda:N"``; ``None``: the CPU,
+            checked by the caller before any work).
 
     Raises:
         ReproduceError: Before any work, when :func:`preflight` finds a problem.
@@ -175,8 +181,10 @@ def reproduce(
         if not quiet:
             emit(msg)
 
-    command = command_line(profile, out, data, executor, scheduler, workers)
-    invocation = command_line(profile, out, data, executor, scheduler, workers, only, fresh)
+    command = command_line(profile, out, data, executor, scheduler, workers, device=device)
+    invocation = command_line(
+        profile, out, data, executor, scheduler, workers, only, fresh, device=device
+    )
     state["profile"] = profile.as_dict()
     state["seeds"] = profile.seeds()
     state["command"] = command
@@ -202,8 +210,9 @@ def reproduce(
         stage_dir = out / stage.id
         stage_dir.mkdir(parents=True, exist_ok=True)
         ctx = StageContext(
-            profile, out, stage_dir, data, executor, scheduler, workers, quiet, say, command
-        )
+            profile, out, stage_dir, data, executor, scheduler, workers, quiet, say, command,
+            device,
+        )  # fmt: skip
         t0 = time.perf_counter()
         try:
             record = stage.run(ctx)

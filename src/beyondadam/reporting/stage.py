@@ -40,6 +40,8 @@ class StageContext:
     log: Callable[[str], None]
     command: str
     """The command line that reruns the whole reproduction (for "how to run it" hints)."""
+    device: str | None = None
+    """Where the training stages train (``None``: the CPU; not part of a run's key)."""
 
 
 @dataclass(frozen=True)

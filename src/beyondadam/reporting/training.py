@@ -117,6 +117,7 @@ def run_training(ctx: StageContext, task: str) -> StageRecord:
         workers=ctx.workers,
         quiet=ctx.quiet,
         plot=False,
+        device=ctx.device,
     )
     optimizers = {k: _optimizer_numbers(res, k, names[k]) for k in names if k in res.runs}
     notes = [res.test_note]
