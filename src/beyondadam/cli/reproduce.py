@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 
 from beyondadam.cli._options import (
-    check_out_dir,
     check_device_option,
+    check_out_dir,
     check_scheduler,
     data_dir_option,
     device_option,
