@@ -62,6 +62,8 @@ def to_device(x: torch.Tensor, dev: torch.device | None) -> torch.Tensor:
     """
     if dev is None:
         return x
+    if dev.type != "cuda":
+        return x.to(dev)
     return x.pin_memory().to(dev, non_blocking=True)
 
 

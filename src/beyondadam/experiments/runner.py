@@ -96,7 +96,7 @@ def train(
         if sched is not None:
             sched.load_state_dict(s["scheduler"])
         torch.set_rng_state(s["torch_rng"])
-        if dev is not None:
+        if dev is not None and dev.type == "cuda" and "cuda_rng" in s:
             torch.cuda.set_rng_state(s["cuda_rng"], dev)
         gen.set_state(s["epoch_rng"])
         step, checked, before = ck.step, s["checked"], s["elapsed"]
@@ -121,7 +121,9 @@ def train(
             elapsed=before + time.perf_counter() - t0,
         )  # fmt: skip
         if dev is not None:  # a checkpoint holds host tensors (and CUDA's RNG: dropout draws there)
-            state = to_host(state) | {"cuda_rng": torch.cuda.get_rng_state(dev)}
+            state = to_host(state)
+            if dev.type == "cuda":
+                state["cuda_rng"] = torch.cuda.get_rng_state(dev)
         Checkpoint(cfg.key, step, state).save(path)
 
     with deferred():
