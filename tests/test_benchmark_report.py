@@ -32,7 +32,7 @@ def fake_runs(monkeypatch):
     """No training: run_benchmark returns the sample's runs; the data and pool are not touched."""
     calls = []
 
-    def run_benchmark(spec, out_dir, *, data_dir=None, executor=None, quiet=False):
+    def run_benchmark(spec, out_dir, *, data_dir=None, executor=None, quiet=False, device=None):
         calls.append(spec)
         data = sample_benchmark_data({"mnist-logreg": {"amsgrad": -0.1}})
         return replace(data, tasks=spec.tasks)
