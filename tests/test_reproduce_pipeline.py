@@ -101,6 +101,13 @@ def test_only_and_fresh(tmp_path):
     calls.clear()
     reproduce(QUICK, tmp_path, stages=_fake_stages(calls), quiet=True, fresh=True)
     assert calls == ["one", "two", "three"]
+    # --only X --fresh redoes X and keeps the other stages' records
+    calls.clear()
+    res = reproduce(
+        QUICK, tmp_path, stages=_fake_stages(calls), only=["two"], quiet=True, fresh=True
+    )
+    assert calls == ["two"]
+    assert [res.data["stages"][s]["status"] for s in ("one", "two", "three")] == ["done"] * 3
 
 
 def test_other_profile_in_out_dir_is_refused(tmp_path):

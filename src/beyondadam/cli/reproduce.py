@@ -53,7 +53,11 @@ __all__ = ["COMMANDS", "report", "reproduce"]
     help="Run only this stage (repeatable): figure1, theorem1, atlas or a training stage; "
     "an unknown name lists them all.",
 )  # fmt: skip
-@click.option("--fresh", is_flag=True, help="Redo every stage even if stored as done.")
+@click.option(
+    "--fresh", is_flag=True,
+    help="Redo the selected stages (all without --only) even if stored as done; the other "
+    "stages' results are kept. With another profile in --out: start that folder over.",
+)  # fmt: skip
 @device_option
 @quiet_option
 def reproduce(

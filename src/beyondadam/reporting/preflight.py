@@ -183,9 +183,15 @@ def preflight(
     except ValueError as exc:
         raise ReproduceError(f"{exc}. Use --fresh to start over in this directory.") from exc
     stored = state.get("profile")
-    if fresh:
+    same = not stored or settings(stored) == settings(_results.jsonable(profile.as_dict()))
+    if fresh and same:
+        # Redo only the selected stages: the others' records (and the report's numbers) stay.
+        redo = {s.id for s in stages}
+        kept = {k: v for k, v in state.get("stages", {}).items() if k not in redo}
+        state = {**state, "stages": kept}
+    elif fresh:
         state = {"schema_version": _results.SCHEMA_VERSION, "stages": {}}
-    elif stored and settings(stored) != settings(_results.jsonable(profile.as_dict())):
+    elif not same:
         raise ReproduceError(
             f"{out_dir} holds a reproduction with another profile "
             f"({stored.get('name')!r}, or the same name with other settings); "
