@@ -136,8 +136,8 @@ def test_family_profile_runs_the_stage_and_the_report_shows_it(tmp_path, fake_ru
 def test_section_says_what_was_not_run(tmp_path):
     data = sample_results()
     md = render_markdown(data)
-    assert "Not run here: cifarnet." in md
+    assert "Tasks of the catalog not in this benchmark: cifarnet." in md
     assert "Optimizers that beat Adam on a majority of the 2 tasks: none." in md
-    assert "Not run here: cifarnet." in render_html(data, tmp_path)
+    assert "Tasks of the catalog not in this benchmark: cifarnet." in render_html(data, tmp_path)
     del data["stages"]["benchmark"]
     assert "Does anything beat Adam?" not in render_markdown(data)

@@ -155,7 +155,7 @@ def test_not_in_general_from_the_benchmark(stages, shifts, verdict):
     out = _by_id(stages)["not-in-general"]
     assert out.verdict == verdict
     assert "Optimizers that beat Adam on a majority of the 2 tasks" in out.measured
-    assert "Not run here: cifarnet" in out.measured
+    assert "tasks not in this benchmark: cifarnet" in out.measured
 
 
 def test_not_in_general_needs_two_seeds(stages):

@@ -34,7 +34,7 @@ def test_quick_verdicts_say_what_was_trimmed():
     # the benchmark is no part of the paper's protocol, so nothing is trimmed against it (what
     # it left out is in its own "not run here" line); a claim not run has no note
     assert out["not-in-general"].trimmed == ""
-    assert "Not run here: cifarnet" in out["not-in-general"].measured
+    assert "tasks not in this benchmark: cifarnet" in out["not-in-general"].measured
     assert out["cifarnet-train"].verdict == NOT_RUN
     assert out["cifarnet-train"].trimmed == ""
 

@@ -128,7 +128,7 @@ def summary_lines(n: BenchmarkNumbers) -> list[str]:
         f"{', '.join(majority) or 'none'}."
     )
     if n.not_run:
-        lines.append(f"Not run here: {', '.join(n.not_run)}.")
+        lines.append(f"Tasks of the catalog not in this benchmark: {', '.join(n.not_run)}.")
     return lines
 
 

@@ -287,7 +287,7 @@ def not_in_general(stages: Stages) -> ClaimOutcome:
         f"{', '.join(majority) or 'none'}"
     )
     if n.not_run:
-        measured += f". Not run here: {', '.join(n.not_run)}"
+        measured += f". tasks not in this benchmark: {', '.join(n.not_run)}"
     if len(by["untested"]) == len(outcomes):
         return ClaimOutcome(NOT_RUN, measured, "every comparison untested (< 2 finished seeds)")
     beats = len(by["win"]) >= IN_GENERAL_SHARE * len(outcomes) and not by["loss"]
