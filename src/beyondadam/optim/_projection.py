@@ -73,7 +73,9 @@ def scratch(slot: str, n: int, dtype: torch.dtype, device: torch.device) -> torc
 
     A fresh CPU tensor of a few hundred KiB is mapped anew by the allocator and pays a page
     fault per 4 KiB on first touch: measured slower than the pass that fills it.  Callers
-    never let a slot's contents escape, and never hold two uses of one slot at once.
+    never let a slot's contents escape, and never hold two uses of one slot at once.  The
+    buffers stay allocated for the thread's lifetime (one per slot and dtype, each as large as
+    the largest tensor projected, up to ``POOL_MAX_NUMEL`` elements): memory traded for speed.
     """
     if device.type != "cpu" or n > POOL_MAX_NUMEL:
         return torch.empty(n, dtype=dtype, device=device)
