@@ -113,6 +113,7 @@ def test_quick_profile_records_the_benchmark_as_not_run(tmp_path):
     assert rec.status == "not run"
     assert "quick profile runs no benchmark" in rec.reason
     assert "--profile family" in rec.command
+    assert f"--out {tmp_path.parent / 'family'}" in rec.command  # not the quick run's folder
     md = res.report_md.read_text()
     assert "## Does anything beat Adam?" in md
     assert "--profile family" in md

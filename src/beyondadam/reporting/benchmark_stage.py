@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -148,7 +149,11 @@ def run_benchmark_stage(ctx: StageContext) -> StageRecord:
 
     p = ctx.profile
     if not p.benchmark_tasks:
+        # into a folder of its own: this one holds a run of another profile, which is refused
+        family_out = ctx.out_dir.parent / "family"
         cmd = ctx.command.replace(f"--profile {p.name}", "--profile family")
+        out, new = shlex.quote(str(ctx.out_dir)), shlex.quote(str(family_out))
+        cmd = cmd.replace(f"--out {out}", f"--out {new}")
         return _not_run(f"the {p.name} profile runs no benchmark", cmd)
     tasks = resolve_tasks(p.benchmark_tasks)
     missing = data_missing(tasks, ctx.data_dir)
