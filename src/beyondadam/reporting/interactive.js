@@ -36,6 +36,11 @@
     if (v !== 0 && (a >= 1e4 || a < 1e-3)) return v.toExponential(3);
     return String(Number(v.toPrecision(4)));
   }
+  // An exponent as the CLI and the static figure print it: two decimals, no "-0.00".
+  function exponent(v) {
+    if (v === null || v === undefined || isNaN(v)) return "\u2014";
+    return (Math.abs(v) < 0.005 ? 0 : v).toFixed(2);
+  }
   function ramp(name, t) {
     var st = RAMPS[name];
     t = Math.max(0, Math.min(1, isNaN(t) ? 0 : t));
@@ -279,7 +284,7 @@
         g.fillStyle = VCOL[VERDICT.indexOf(r[7])] || "#ccc";
         g.fillRect(x + 1, y + 1, colW - 2, rowH - 2);
         g.fillStyle = "#1d2430"; g.textAlign = "center";
-        g.fillText(fmt(r[6]), x + colW / 2, y + 13);
+        g.fillText(exponent(r[6]), x + colW / 2, y + 13);
       });
       g.textAlign = "right"; g.fillStyle = "#1d2430";
       opts.forEach(function (name, row) { g.fillText(name, left - 6, top + rowH * row + 13); });
