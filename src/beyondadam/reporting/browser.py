@@ -280,7 +280,11 @@ def open_page(
         ) from exc
     text = str(page)
     url = text if text.startswith(("http://", "https://")) else Path(page).resolve().as_uri()
-    with tempfile.TemporaryDirectory(prefix="beyondadam-chromium-") as profile:
+    # Chromium's helper processes can still write into the profile for a moment after the main
+    # process exits: its removal must not fail the caller (a leftover is removed best-effort).
+    with tempfile.TemporaryDirectory(
+        prefix="beyondadam-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         cmd = [
             binary,
             *_FLAGS,
@@ -317,6 +321,11 @@ def open_page(
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+    for _ in range(20):  # what the helpers were still writing when the directory was removed
+        if not os.path.exists(profile):
+            break
+        time.sleep(0.1)
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 def check_report(
